@@ -1,0 +1,501 @@
+//! Applying a step to a case: policy first, then the state machine, then the change itself
+//! with the deadlines it starts and closes.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::record::{
+    Attachment, CancelReason, CaseRecord, Deadline, DeadlineStatus, Escalation, EscalationKind,
+    ImposedSanction, NewCase, Note, Recommendation, SeparationReason,
+};
+use crate::catalogue::{CalendarError, Catalogue, DeadlineStep};
+use crate::ids::{AgencyId, CaseId};
+use crate::policy::{self, AgencyProfile, CaseParties, Denial};
+use crate::state::{self, Action, CaseState, TransitionError};
+
+/// A step on an existing case, with its validated parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Bawaslu needs more time for its review.
+    ExtendReview {
+        /// Why.
+        reason: String,
+    },
+    /// Bawaslu finds no violation.
+    Dismiss {
+        /// Bawaslu's reasoning.
+        rationale: String,
+    },
+    /// Bawaslu forwards the case to the examiner of the day.
+    Forward {
+        /// The recommendation letter number.
+        letter_number: String,
+        /// The agency holding the examiner role today, resolved from the directory.
+        examiner: AgencyId,
+    },
+    /// The examiner accepts the case.
+    Accept,
+    /// The examiner finds it not proven.
+    ConcludeNotProven {
+        /// The examiner's reasoning.
+        rationale: String,
+    },
+    /// The examiner recommends a sanction.
+    RecommendSanction(Recommendation),
+    /// The PPK acknowledges the recommendation.
+    Acknowledge,
+    /// The PPK records its decree.
+    RecordSanctionDecree {
+        /// The sanctions imposed, at least one, validated against the catalogue.
+        sanctions: Vec<ImposedSanction>,
+    },
+    /// The PPK reports that the subject left the service.
+    ReportSubjectSeparated {
+        /// Why.
+        reason: SeparationReason,
+        /// From when.
+        effective_on: NaiveDate,
+    },
+    /// BKN records the sanction in the personnel registry.
+    RecordInRegistry {
+        /// BKN's reference.
+        reference: String,
+    },
+    /// BKN blocks the subject's personnel data.
+    BlockPersonnelData {
+        /// Why.
+        reason: String,
+    },
+    /// BKN lifts the block.
+    UnblockPersonnelData {
+        /// Why.
+        reason: String,
+    },
+    /// Kemendagri warns the regional head.
+    SendWarningLetter {
+        /// The letter number.
+        letter_number: String,
+        /// The letter's date; the regional head's deadline runs from it.
+        letter_date: NaiveDate,
+    },
+    /// Bawaslu cancels the case.
+    Cancel {
+        /// Why.
+        reason: CancelReason,
+        /// Free-text detail.
+        detail: String,
+    },
+    /// A party attaches evidence (the agency and time are filled in here).
+    AttachEvidence {
+        /// `sha256:` digest.
+        digest: String,
+        /// Media type.
+        media_type: String,
+        /// Title.
+        title: String,
+        /// Size in bytes.
+        size_bytes: i64,
+    },
+    /// A party leaves a note.
+    AddNote {
+        /// The text.
+        text: String,
+    },
+}
+
+impl Command {
+    /// The policy and state-machine action this command is.
+    pub fn action(&self) -> Action {
+        match self {
+            Self::ExtendReview { .. } => Action::ExtendReview,
+            Self::Dismiss { .. } => Action::Dismiss,
+            Self::Forward { .. } => Action::Forward,
+            Self::Accept => Action::Accept,
+            Self::ConcludeNotProven { .. } => Action::ConcludeNotProven,
+            Self::RecommendSanction(_) => Action::RecommendSanction,
+            Self::Acknowledge => Action::Acknowledge,
+            Self::RecordSanctionDecree { .. } => Action::RecordSanctionDecree,
+            Self::ReportSubjectSeparated { .. } => Action::ReportSubjectSeparated,
+            Self::RecordInRegistry { .. } => Action::RecordInRegistry,
+            Self::BlockPersonnelData { .. } => Action::BlockPersonnelData,
+            Self::UnblockPersonnelData { .. } => Action::UnblockPersonnelData,
+            Self::SendWarningLetter { .. } => Action::SendWarningLetter,
+            Self::Cancel { .. } => Action::Cancel,
+            Self::AttachEvidence { .. } => Action::AttachEvidence,
+            Self::AddNote { .. } => Action::AddNote,
+        }
+    }
+}
+
+/// Who acts, when, and against which rules.
+#[derive(Debug, Clone, Copy)]
+pub struct StepContext<'a> {
+    /// The calling agency with its dated grants.
+    pub actor: &'a AgencyProfile,
+    /// The instant the step is committed (from the injected clock).
+    pub now: DateTime<Utc>,
+    /// The exchange's calendar date (Western Indonesia Time) at `now`; grants, forwarding
+    /// and deadlines are decided on it.
+    pub today: NaiveDate,
+    /// Deadline rules and the working-day calendar.
+    pub catalogue: &'a Catalogue,
+}
+
+/// What an accepted step did, for the audit event and the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// The action taken.
+    pub action: Action,
+    /// The state before (equal to `to` for registration and non-state-changing steps).
+    pub from: CaseState,
+    /// The state after.
+    pub to: CaseState,
+}
+
+/// Why a step was refused. Each variant maps to one gRPC status in the server.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    /// The actor may not take this action on this case.
+    #[error("denied: {0}")]
+    Denied(#[from] Denial),
+    /// The case's state does not allow the action.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The step is allowed in this state but a fact of the case forbids it (e.g. lifting a
+    /// block that is not in place). `reason` is a stable UPPER_SNAKE code.
+    #[error("{message}")]
+    Precondition {
+        /// Stable code sent to agencies.
+        reason: &'static str,
+        /// Human explanation.
+        message: String,
+    },
+    /// A deadline could not be computed: the working-day calendar does not cover the year.
+    #[error("deadline calendar: {0}")]
+    Calendar(#[from] CalendarError),
+}
+
+impl CaseRecord {
+    /// Registers a new case by `ctx.actor` (a Bawaslu office with jurisdiction over the
+    /// region), starting Bawaslu's review deadline.
+    pub fn register(
+        id: CaseId,
+        filing: NewCase,
+        ctx: &StepContext<'_>,
+    ) -> Result<(Self, StepOutcome), StepError> {
+        let parties = CaseParties {
+            region: filing.region,
+            reporting_office: ctx.actor.id.clone(),
+            examiner: None,
+            forwarded_on: None,
+            ppk: filing.ppk.clone(),
+        };
+        policy::authorize(ctx.actor, Action::Register, &parties, ctx.today)?;
+        let state = CaseState::initial();
+        let mut case = CaseRecord {
+            id,
+            version: 1,
+            state,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            reporting_office: ctx.actor.id.clone(),
+            examiner: None,
+            filing,
+            forwarded_on: None,
+            forward_letter_number: None,
+            review_extended: false,
+            recommendation: None,
+            recommendation_acknowledged: false,
+            imposed_sanctions: Vec::new(),
+            personnel_data_blocked: false,
+            escalations: Vec::new(),
+            deadlines: Vec::new(),
+            attachments: Vec::new(),
+            notes: Vec::new(),
+            outcome: Default::default(),
+        };
+        let office = case.reporting_office.clone();
+        case.start_deadline(DeadlineStep::BawasluReview, office, ctx.today, ctx)?;
+        Ok((
+            case,
+            StepOutcome {
+                action: Action::Register,
+                from: state,
+                to: state,
+            },
+        ))
+    }
+
+    /// Applies `command` by `ctx.actor`: the policy decides first, then the state machine;
+    /// only then is the record changed (and its version bumped). On error the record is
+    /// untouched.
+    pub fn apply(
+        &mut self,
+        command: Command,
+        ctx: &StepContext<'_>,
+    ) -> Result<StepOutcome, StepError> {
+        let action = command.action();
+        policy::authorize(ctx.actor, action, &self.parties(), ctx.today)?;
+        let from = self.state;
+        let to = state::next_state(from, action)?;
+        let mut next = self.clone();
+        next.change(command, ctx)?;
+        next.state = to;
+        if to.is_terminal() {
+            next.close_open_deadlines(DeadlineStatus::Moot);
+        }
+        next.version += 1;
+        next.updated_at = ctx.now;
+        *self = next;
+        Ok(StepOutcome { action, from, to })
+    }
+
+    fn change(&mut self, command: Command, ctx: &StepContext<'_>) -> Result<(), StepError> {
+        let me = ctx.actor.id.clone();
+        match command {
+            Command::ExtendReview { reason } => {
+                if self.review_extended {
+                    return Err(precondition(
+                        "REVIEW_ALREADY_EXTENDED",
+                        "the review was already extended once",
+                    ));
+                }
+                self.review_extended = true;
+                self.finish_deadline(DeadlineStep::BawasluReview, DeadlineStatus::Moot, ctx.today);
+                self.start_deadline(
+                    DeadlineStep::BawasluReviewExtended,
+                    me.clone(),
+                    ctx.today,
+                    ctx,
+                )?;
+                self.notes.push(Note {
+                    text: reason,
+                    agency: me,
+                    at: ctx.now,
+                });
+            }
+            Command::Dismiss { rationale } => {
+                self.finish_review(ctx.today);
+                self.outcome.rationale = Some(rationale);
+            }
+            Command::Forward {
+                letter_number,
+                examiner,
+            } => {
+                self.finish_review(ctx.today);
+                self.forwarded_on = Some(ctx.today);
+                self.forward_letter_number = Some(letter_number);
+                self.start_deadline(
+                    DeadlineStep::ExaminerAction,
+                    examiner.clone(),
+                    ctx.today,
+                    ctx,
+                )?;
+                self.examiner = Some(examiner);
+            }
+            Command::Accept => {}
+            Command::ConcludeNotProven { rationale } => {
+                self.finish_deadline(DeadlineStep::ExaminerAction, DeadlineStatus::Met, ctx.today);
+                self.outcome.rationale = Some(rationale);
+            }
+            Command::RecommendSanction(recommendation) => {
+                self.finish_deadline(DeadlineStep::ExaminerAction, DeadlineStatus::Met, ctx.today);
+                self.recommendation = Some(recommendation);
+                let ppk = self.filing.ppk.clone();
+                self.start_deadline(DeadlineStep::PpkAction, ppk, ctx.today, ctx)?;
+            }
+            Command::Acknowledge => {
+                if self.recommendation_acknowledged {
+                    return Err(precondition(
+                        "ALREADY_ACKNOWLEDGED",
+                        "the recommendation was already acknowledged",
+                    ));
+                }
+                self.recommendation_acknowledged = true;
+            }
+            Command::RecordSanctionDecree { sanctions } => {
+                self.finish_deadline(DeadlineStep::PpkAction, DeadlineStatus::Met, ctx.today);
+                self.finish_deadline(
+                    DeadlineStep::RegionalHeadAfterWarning,
+                    DeadlineStatus::Met,
+                    ctx.today,
+                );
+                self.imposed_sanctions = sanctions;
+            }
+            Command::ReportSubjectSeparated {
+                reason,
+                effective_on,
+            } => {
+                self.outcome.separation = Some((reason, effective_on));
+            }
+            Command::RecordInRegistry { reference } => {
+                self.outcome.registry_reference = Some(reference.clone());
+                if self.personnel_data_blocked {
+                    self.personnel_data_blocked = false;
+                    self.escalate(
+                        EscalationKind::PersonnelDataUnblocked,
+                        me,
+                        reference,
+                        "sanction recorded".into(),
+                        ctx.now,
+                    );
+                }
+            }
+            Command::BlockPersonnelData { reason } => {
+                if self.personnel_data_blocked {
+                    return Err(precondition(
+                        "ALREADY_BLOCKED",
+                        "the personnel data is already blocked",
+                    ));
+                }
+                self.personnel_data_blocked = true;
+                self.escalate(
+                    EscalationKind::PersonnelDataBlocked,
+                    me,
+                    String::new(),
+                    reason,
+                    ctx.now,
+                );
+            }
+            Command::UnblockPersonnelData { reason } => {
+                if !self.personnel_data_blocked {
+                    return Err(precondition(
+                        "NOT_BLOCKED",
+                        "the personnel data is not blocked",
+                    ));
+                }
+                self.personnel_data_blocked = false;
+                self.escalate(
+                    EscalationKind::PersonnelDataUnblocked,
+                    me,
+                    String::new(),
+                    reason,
+                    ctx.now,
+                );
+            }
+            Command::SendWarningLetter {
+                letter_number,
+                letter_date,
+            } => {
+                let ppk = self.filing.ppk.clone();
+                self.start_deadline(
+                    DeadlineStep::RegionalHeadAfterWarning,
+                    ppk,
+                    letter_date,
+                    ctx,
+                )?;
+                self.escalate(
+                    EscalationKind::WarningLetter,
+                    me,
+                    letter_number,
+                    String::new(),
+                    ctx.now,
+                );
+            }
+            Command::Cancel { reason, detail } => {
+                self.outcome.cancel = Some((reason, detail));
+            }
+            Command::AttachEvidence {
+                digest,
+                media_type,
+                title,
+                size_bytes,
+            } => {
+                self.attachments.push(Attachment {
+                    digest,
+                    media_type,
+                    title,
+                    size_bytes,
+                    agency: me,
+                    at: ctx.now,
+                });
+            }
+            Command::AddNote { text } => {
+                self.notes.push(Note {
+                    text,
+                    agency: me,
+                    at: ctx.now,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn escalate(
+        &mut self,
+        kind: EscalationKind,
+        agency: AgencyId,
+        reference: String,
+        reason: String,
+        at: DateTime<Utc>,
+    ) {
+        self.escalations.push(Escalation {
+            kind,
+            agency: Some(agency),
+            reference,
+            reason,
+            at,
+        });
+    }
+
+    fn start_deadline(
+        &mut self,
+        step: DeadlineStep,
+        agency: AgencyId,
+        start: NaiveDate,
+        ctx: &StepContext<'_>,
+    ) -> Result<(), StepError> {
+        let rule = ctx
+            .catalogue
+            .deadlines
+            .rule(step, self.filing.election.kind);
+        let due = rule.due(start, &ctx.catalogue.calendar)?;
+        self.deadlines.push(Deadline {
+            step,
+            agency,
+            start,
+            due,
+            status: DeadlineStatus::Open,
+        });
+        Ok(())
+    }
+
+    fn finish_review(&mut self, today: NaiveDate) {
+        self.finish_deadline(DeadlineStep::BawasluReview, DeadlineStatus::Met, today);
+        self.finish_deadline(
+            DeadlineStep::BawasluReviewExtended,
+            DeadlineStatus::Met,
+            today,
+        );
+    }
+
+    /// Closes the open deadline of `step`: `Met` becomes `Missed` when `today` is past due.
+    fn finish_deadline(&mut self, step: DeadlineStep, status: DeadlineStatus, today: NaiveDate) {
+        for deadline in self
+            .deadlines
+            .iter_mut()
+            .filter(|d| d.step == step && d.status == DeadlineStatus::Open)
+        {
+            deadline.status = match status {
+                DeadlineStatus::Met if today > deadline.due => DeadlineStatus::Missed,
+                other => other,
+            };
+        }
+    }
+
+    fn close_open_deadlines(&mut self, status: DeadlineStatus) {
+        for deadline in self
+            .deadlines
+            .iter_mut()
+            .filter(|d| d.status == DeadlineStatus::Open)
+        {
+            deadline.status = status;
+        }
+    }
+}
+
+fn precondition(reason: &'static str, message: &str) -> StepError {
+    StepError::Precondition {
+        reason,
+        message: message.to_owned(),
+    }
+}

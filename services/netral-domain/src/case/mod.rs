@@ -1,0 +1,16 @@
+//! The case aggregate: everything netral knows about one neutrality case, and the one place
+//! where a step (a [`Command`]) is checked against the policy and the state machine and
+//! applied to it.
+//!
+//! The store persists a [`CaseRecord`]; the server builds [`NewCase`] and [`Command`] values
+//! from validated requests. Neither decides anything a case rule decides: that happens here.
+
+mod apply;
+mod record;
+
+pub use apply::{Command, StepContext, StepError, StepOutcome};
+pub use record::{
+    Attachment, CancelReason, CaseRecord, CaseSource, Deadline, DeadlineStatus, Election,
+    ElectionPhase, Escalation, EscalationKind, ImposedSanction, NewCase, Note, Outcome,
+    Recommendation, SeparationReason, Subject,
+};

@@ -1,0 +1,18 @@
+//! The rules of ASN neutrality enforcement, with no I/O: identifiers parsed once at the edge,
+//! the case state machine, who may do what, the sanction and violation catalogues, deadline
+//! rules and the Indonesian working-day calendar, and the case aggregate that applies them.
+//!
+//! Everything here is pure and deterministic (the catalogue loader reads files only when an
+//! operator points it at a directory); the server and the store call into this crate so that
+//! each rule lives in exactly one place.
+
+pub mod case;
+pub mod catalogue;
+pub mod ids;
+pub mod policy;
+pub mod state;
+
+pub use catalogue::Catalogue;
+pub use ids::{AgencyId, CaseId, IdError, NiPppk, Nik, Nip, RegionCode, SubjectId, SubjectIdKind};
+pub use policy::{AgencyProfile, CaseParties, Denial, Role, RoleGrant};
+pub use state::{Action, CaseState, TransitionError};
