@@ -14,3 +14,6 @@ pub use record::{
     ElectionPhase, Escalation, EscalationKind, ImposedSanction, NewCase, Note, Outcome,
     Recommendation, SeparationReason, Subject,
 };
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,161 @@
+//! The server's one error type and its one mapping to `google.rpc.Status`.
+//!
+//! Every handler returns [`Error`]; `From<Error> for Status` is the only place where an error
+//! becomes what a calling agency sees: a gRPC code, an `ErrorInfo` with a stable reason in
+//! domain `netral`, and `BadRequest` field violations for invalid input. Storage and other
+//! internal failures are logged here in full and sent as a bare `INTERNAL`.
+
+use std::collections::HashMap;
+
+use netral_domain::case::StepError;
+use netral_domain::policy::Denial;
+use netral_domain::state::TransitionError;
+use netral_store::StoreError;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::identity::IdentityError;
+
+/// The `ErrorInfo.domain` of every error netral sends.
+pub const ERROR_DOMAIN: &str = "netral";
+
+/// One invalid field of a request: the field path as the caller wrote it (e.g.
+/// `case.subject.id`) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// Dotted path of the field in the request message.
+    pub field: String,
+    /// What is wrong, for the agency engineer reading it.
+    pub description: String,
+}
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The caller could not be identified from its client certificate.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(#[from] IdentityError),
+    /// The caller may not do this.
+    #[error("permission denied: {0}")]
+    Denied(#[from] Denial),
+    /// The request is malformed; nothing was written.
+    #[error("invalid request: {0:?}")]
+    Invalid(Vec<FieldViolation>),
+    /// The named resource does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The caller's etag is stale: someone else changed the case first.
+    #[error("etag mismatch")]
+    StaleEtag,
+    /// A request id was reused for a different request.
+    #[error("request id reused for a different request")]
+    RequestIdReused,
+    /// A case with this registration number already exists.
+    #[error("registration number already registered")]
+    DuplicateRegistration,
+    /// The case's state does not allow the step.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// A fact of the case forbids the step.
+    #[error("{message}")]
+    Precondition {
+        /// Stable reason code.
+        reason: &'static str,
+        /// Human explanation (no personal data).
+        message: String,
+    },
+    /// The store failed; details are logged, never sent.
+    #[error("storage: {0}")]
+    Storage(StoreError),
+    /// Anything else that should not happen; details are logged, never sent.
+    #[error("unexpected: {0}")]
+    Unexpected(String),
+}
+
+impl Error {
+    /// A request with a single bad field.
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldViolation { field: field.into(), description: description.into() }])
+    }
+}
+
+impl From<StepError> for Error {
+    fn from(err: StepError) -> Self {
+        match err {
+            StepError::Denied(denial) => Self::Denied(denial),
+            StepError::Transition(t) => Self::Transition(t),
+            StepError::Precondition { reason, message } => Self::Precondition { reason, message },
+            StepError::Calendar(c) => Self::Precondition {
+                reason: "CALENDAR_NOT_COVERED",
+                message: format!("the working-day calendar cannot compute the deadline: {c}"),
+            },
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => Self::NotFound("case".into()),
+            StoreError::StaleEtag => Self::StaleEtag,
+            StoreError::RequestIdReused { .. } => Self::RequestIdReused,
+            StoreError::DuplicateRegistration => Self::DuplicateRegistration,
+            other => Self::Storage(other),
+        }
+    }
+}
+
+fn with_info(code: Code, reason: &str, message: impl Into<String>) -> Status {
+    let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new());
+    Status::with_error_details(code, message, details)
+}
+
+impl From<Error> for Status {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::Unauthenticated(identity) => {
+                tracing::info!(reason = identity.reason(), "unauthenticated call refused");
+                with_info(Code::Unauthenticated, identity.reason(), identity.to_string())
+            }
+            Error::Denied(denial) => {
+                tracing::info!(reason = denial.reason(), "call denied by policy");
+                with_info(Code::PermissionDenied, denial.reason(), denial.to_string())
+            }
+            Error::Invalid(violations) => {
+                let mut details =
+                    ErrorDetails::with_error_info("INVALID_ARGUMENT", ERROR_DOMAIN, HashMap::new());
+                for v in &violations {
+                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
+                }
+                let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+                let message = format!("invalid request: {}", fields.join(", "));
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            Error::NotFound(what) => with_info(Code::NotFound, "NOT_FOUND", format!("{what} not found")),
+            Error::StaleEtag => with_info(
+                Code::Aborted,
+                "ETAG_MISMATCH",
+                "the case changed since it was read; read it again and retry with its etag",
+            ),
+            Error::RequestIdReused => with_info(
+                Code::AlreadyExists,
+                "REQUEST_ID_REUSED",
+                "this request_id was already used for a different request",
+            ),
+            Error::DuplicateRegistration => with_info(
+                Code::AlreadyExists,
+                "DUPLICATE_REGISTRATION",
+                "a case with this registration number is already registered",
+            ),
+            Error::Transition(t) => with_info(Code::FailedPrecondition, t.reason(), t.to_string()),
+            Error::Precondition { reason, message } => {
+                with_info(Code::FailedPrecondition, reason, message)
+            }
+            err @ (Error::Storage(_) | Error::Unexpected(_)) => {
+                // The full chain stays in our logs; the calling agency learns nothing internal.
+                tracing::error!(error = %err, "request failed");
+                with_info(Code::Internal, "INTERNAL", "internal error")
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Collecting field violations while parsing a request, so that one reply names every bad
+//! field at once and nothing is written when any is bad.
+
+use std::fmt::Display;
+
+use chrono::NaiveDate;
+use netral_domain::{AgencyId, CaseId};
+use netral_proto::google::r#type::Date;
+use uuid::Uuid;
+
+use crate::error::{Error, FieldViolation};
+
+/// Field violations found so far in one request.
+#[derive(Debug, Default)]
+pub struct Fields {
+    /// Every violation, in the order found.
+    violations: Vec<FieldViolation>,
+}
+
+impl Fields {
+    /// Records a violation of `field`.
+    pub fn violate(&mut self, field: &str, description: impl Into<String>) {
+        self.violations.push(FieldViolation { field: field.to_owned(), description: description.into() });
+    }
+
+    /// Whether any violation was recorded.
+    pub fn is_clean(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// `Ok` when the request is valid so far, otherwise every violation as `INVALID_ARGUMENT`.
+    pub fn finish(self) -> Result<(), Error> {
+        if self.violations.is_empty() { Ok(()) } else { Err(Error::Invalid(self.violations)) }
+    }
+
+    /// Keeps the value of a parse, or records its error against `field`.
+    pub fn parse<T, E: Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        result.map_err(|e| self.violate(field, e.to_string())).ok()
+    }
+
+    /// Required free text: trimmed, non-empty, at most `max_chars`, no control characters
+    /// other than newlines and tabs.
+    pub fn text(&mut self, field: &str, value: &str, max_chars: usize) -> String {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            self.violate(field, "is required");
+        } else {
+            self.check_text(field, trimmed, max_chars);
+        }
+        trimmed.to_owned()
+    }
+
+    /// Optional free text with the same limits as [`Fields::text`]; may be empty.
+    pub fn optional_text(&mut self, field: &str, value: &str, max_chars: usize) -> String {
+        let trimmed = value.trim();
+        self.check_text(field, trimmed, max_chars);
+        trimmed.to_owned()
+    }
+
+    fn check_text(&mut self, field: &str, value: &str, max_chars: usize) {
+        let chars = value.chars().count();
+        if chars > max_chars {
+            self.violate(field, format!("must be at most {max_chars} characters, got {chars}"));
+        }
+        if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+            self.violate(field, "must not contain control characters");
+        }
+    }
+
+    /// The caller's idempotency key: a UUID in canonical form.
+    pub fn request_id(&mut self, field: &str, value: &str) -> Option<Uuid> {
+        if value.is_empty() {
+            self.violate(field, "is required: a UUID chosen by the caller, reused on retries");
+            return None;
+        }
+        match Uuid::try_parse(value) {
+            Ok(id) if !id.is_nil() => Some(id),
+            _ => {
+                self.violate(field, "must be a UUID such as 0190f1c2-3c4d-7e5f-8a9b-0c1d2e3f4a5b");
+                None
+            }
+        }
+    }
+
+    /// A case resource name, `cases/{case_id}`.
+    pub fn case_name(&mut self, field: &str, value: &str) -> Option<CaseId> {
+        if value.is_empty() {
+            self.violate(field, "is required: the case's resource name, cases/{case_id}");
+            return None;
+        }
+        self.parse(field, CaseId::from_resource_name(value))
+    }
+
+    /// The etag the caller read.
+    pub fn etag(&mut self, field: &str, value: &str) -> Option<String> {
+        if value.is_empty() {
+            self.violate(field, "is required: the etag of the case as last read");
+            None
+        } else {
+            Some(value.to_owned())
+        }
+    }
+
+    /// An agency resource name, `agencies/{agency}`.
+    pub fn agency_name(&mut self, field: &str, value: &str) -> Option<AgencyId> {
+        match value.strip_prefix("agencies/") {
+            Some(id) => self.parse(field, id.parse::<AgencyId>()),
+            None => {
+                self.violate(field, "must be an agency resource name, agencies/{agency}");
+                None
+            }
+        }
+    }
+
+    /// A required calendar date.
+    pub fn date(&mut self, field: &str, value: Option<&Date>) -> Option<NaiveDate> {
+        let Some(d) = value else {
+            self.violate(field, "is required");
+            return None;
+        };
+        let date = u32::try_from(d.month)
+            .ok()
+            .zip(u32::try_from(d.day).ok())
+            .and_then(|(m, day)| NaiveDate::from_ymd_opt(d.year, m, day));
+        if date.is_none() {
+            self.violate(field, "must be a real calendar date (year, month and day all set)");
+        }
+        date
+    }
+
+    /// A required enum value: unknown numbers and the `UNSPECIFIED` zero are violations.
+    pub fn enum_value<P, T>(&mut self, field: &str, raw: i32, map: impl FnOnce(P) -> Option<T>) -> Option<T>
+    where
+        P: TryFrom<i32>,
+    {
+        let mapped = P::try_from(raw).ok().and_then(map);
+        if mapped.is_none() {
+            self.violate(field, "is required: choose one of the enum's values other than UNSPECIFIED");
+        }
+        mapped
+    }
+}
+
+/// Unwraps values that a clean [`Fields`] guarantees are present.
+pub fn present<T>(value: Option<T>) -> Result<T, Error> {
+    value.ok_or_else(|| Error::Unexpected("a validated field was missing".into()))
+}

@@ -1,0 +1,171 @@
+//! The `filter` and `page_token` of `ListCases`: a small conjunction language
+//! (`state = CASE_STATE_FORWARDED AND region_code = "63"`) and opaque keyset cursors bound
+//! to the filter they were issued for.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use netral_domain::catalogue::ElectionKind;
+use netral_domain::state::CaseState;
+use netral_domain::{AgencyId, CaseId, RegionCode};
+use netral_proto::v1 as pb;
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+
+/// What a `ListCases` filter asks for; every field narrows the result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseFilter {
+    /// Only cases in this state.
+    pub state: Option<CaseState>,
+    /// Only cases in this region or, for a province, its regencies.
+    pub region: Option<RegionCode>,
+    /// Only cases of this election kind.
+    pub election_kind: Option<ElectionKind>,
+    /// Only cases of this election year.
+    pub election_year: Option<i32>,
+    /// Only cases examined by this agency.
+    pub examiner: Option<AgencyId>,
+    /// Only cases addressed to this PPK.
+    pub ppk: Option<AgencyId>,
+    /// Only cases registered by this office.
+    pub reporting_office: Option<AgencyId>,
+    /// Only cases changed at or after this instant.
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+fn bad(description: impl Into<String>) -> Error {
+    Error::invalid("filter", description)
+}
+
+fn unquote(value: &str) -> &str {
+    let v = value.trim();
+    v.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(v)
+}
+
+fn agency(value: &str) -> Result<AgencyId, Error> {
+    let name = unquote(value);
+    name.strip_prefix("agencies/")
+        .ok_or_else(|| bad(format!("`{name}` is not an agency name agencies/{{agency}}")))?
+        .parse()
+        .map_err(|e| bad(format!("`{name}`: {e}")))
+}
+
+/// Parses a filter expression; the empty string matches everything.
+pub fn parse(filter: &str) -> Result<CaseFilter, Error> {
+    let mut out = CaseFilter::default();
+    if filter.trim().is_empty() {
+        return Ok(out);
+    }
+    for term in filter.split(" AND ") {
+        let (key, op, value) = if let Some((k, v)) = term.split_once(">=") {
+            (k.trim(), ">=", v)
+        } else if let Some((k, v)) = term.split_once('=') {
+            (k.trim(), "=", v)
+        } else {
+            return Err(bad(format!("`{}` is not a `field = value` term", term.trim())));
+        };
+        match (key, op) {
+            ("state", "=") => {
+                let v = unquote(value);
+                let state = pb::CaseState::from_str_name(v)
+                    .filter(|s| *s != pb::CaseState::Unspecified)
+                    .and_then(|s| s.as_str_name().strip_prefix("CASE_STATE_").map(str::to_owned))
+                    .and_then(|s| s.parse::<CaseState>().ok())
+                    .ok_or_else(|| bad(format!("`{v}` is not a case state such as CASE_STATE_FORWARDED")))?;
+                out.state = Some(state);
+            }
+            ("region_code", "=") => {
+                let v = unquote(value);
+                out.region = Some(v.parse().map_err(|e| bad(format!("region_code `{v}`: {e}")))?);
+            }
+            ("election.kind", "=") => {
+                let v = unquote(value);
+                out.election_kind = Some(match pb::ElectionKind::from_str_name(v) {
+                    Some(pb::ElectionKind::Pemilu) => ElectionKind::Pemilu,
+                    Some(pb::ElectionKind::Pilkada) => ElectionKind::Pilkada,
+                    _ => return Err(bad(format!("`{v}` is not ELECTION_KIND_PEMILU or ELECTION_KIND_PILKADA"))),
+                });
+            }
+            ("election.year", "=") => {
+                let v = unquote(value);
+                out.election_year = Some(v.parse().map_err(|_| bad(format!("`{v}` is not a year")))?);
+            }
+            ("examiner", "=") => out.examiner = Some(agency(value)?),
+            ("ppk", "=") => out.ppk = Some(agency(value)?),
+            ("reporting_office", "=") => out.reporting_office = Some(agency(value)?),
+            ("update_time", ">=") => {
+                let v = unquote(value);
+                let at = DateTime::parse_from_rfc3339(v)
+                    .map_err(|_| bad(format!("`{v}` is not an RFC 3339 time such as \"2024-08-24T00:00:00Z\"")))?;
+                out.updated_since = Some(at.with_timezone(&Utc));
+            }
+            (k, o) => {
+                return Err(bad(format!(
+                    "`{k} {o}` is not supported; use state, region_code, election.kind, election.year, examiner, ppk, reporting_office with `=`, or update_time with `>=`"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn filter_digest(filter: &str) -> String {
+    hex::encode(&Sha256::digest(filter.trim().as_bytes())[..8])
+}
+
+/// The opaque token that continues a listing after `last`, bound to `filter`.
+pub fn page_token(last: CaseId, filter: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("1|{}|{}", last, filter_digest(filter)))
+}
+
+/// The case a page token continues after; a token from another filter is rejected.
+pub fn parse_page_token(token: &str, filter: &str) -> Result<Option<CaseId>, Error> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let invalid = || Error::invalid("page_token", "not a page token of this listing; start again without it");
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let mut parts = text.split('|');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("1"), Some(id), Some(digest), None) if digest == filter_digest(filter) => {
+            Ok(Some(id.parse().map_err(|_| invalid())?))
+        }
+        (Some("1"), Some(_), Some(_), None) => Err(Error::invalid(
+            "page_token",
+            "this page token was issued for a different filter",
+        )),
+        _ => Err(invalid()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conjunction_of_terms_parses() {
+        let f = parse(r#"state = CASE_STATE_SANCTION_RECOMMENDED AND region_code = "63" AND ppk = "agencies/pemkab-kotabaru" AND update_time >= "2024-08-24T00:00:00Z""#).unwrap();
+        assert_eq!(f.state, Some(CaseState::SanctionRecommended));
+        assert_eq!(f.region, Some("63".parse().unwrap()));
+        assert_eq!(f.ppk, Some("pemkab-kotabaru".parse().unwrap()));
+        assert!(f.updated_since.is_some());
+    }
+
+    #[test]
+    fn unknown_fields_and_values_are_rejected() {
+        for bad in ["colour = red", "state = FORWARDED", "region_code = 6", "update_time >= yesterday", "state"] {
+            assert!(matches!(parse(bad), Err(Error::Invalid(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn page_tokens_are_bound_to_their_filter() {
+        let id = CaseId::new();
+        let token = page_token(id, "state = CASE_STATE_FORWARDED");
+        assert_eq!(parse_page_token(&token, "state = CASE_STATE_FORWARDED").unwrap(), Some(id));
+        assert!(parse_page_token(&token, "").is_err());
+        assert!(parse_page_token("garbage", "").is_err());
+    }
+}

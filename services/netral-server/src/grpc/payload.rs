@@ -1,0 +1,77 @@
+//! The parameters of each accepted step as stored in its case event: what an auditor needs
+//! to see what was decided, with personal data replaced by a digest.
+
+use netral_domain::case::{Command, NewCase};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// A digest standing in for the subject's id: equal ids give equal digests, so an auditor
+/// can correlate without the event holding the NIP itself.
+fn subject_digest(filing: &NewCase) -> String {
+    let id = &filing.subject.id;
+    let digest = Sha256::digest(format!("{}:{}", id.kind().as_str(), id.as_str()));
+    format!("sha256:{}", hex::encode(digest))
+}
+
+/// The event payload of a registration.
+pub fn registration(filing: &NewCase) -> Value {
+    json!({
+        "registration_number": filing.registration_number,
+        "ppk": filing.ppk.as_str(),
+        "region_code": filing.region.to_string(),
+        "election": {
+            "kind": filing.election.kind.as_str(),
+            "year": filing.election.year,
+            "phase": format!("{:?}", filing.election.phase),
+        },
+        "violation_form": filing.violation_form,
+        "source": format!("{:?}", filing.source),
+        "occurred_on": filing.occurred_on.to_string(),
+        "reported_on": filing.reported_on.to_string(),
+        "overlaps_election_crime": filing.overlaps_election_crime,
+        "subject_id_kind": filing.subject.id.kind().as_str(),
+        "subject_digest": subject_digest(filing),
+    })
+}
+
+/// The event payload of a step on an existing case.
+pub fn command(command: &Command) -> Value {
+    match command {
+        Command::ExtendReview { reason } => json!({ "reason": reason }),
+        Command::Dismiss { rationale } | Command::ConcludeNotProven { rationale } => {
+            json!({ "rationale": rationale })
+        }
+        Command::Forward { letter_number, examiner } => {
+            json!({ "letter_number": letter_number, "examiner": examiner.as_str() })
+        }
+        Command::Accept | Command::Acknowledge => json!({}),
+        Command::RecommendSanction(r) => json!({
+            "track": r.track.as_str(),
+            "moral": r.moral.map(|m| m.as_str()),
+            "letter_number": r.letter_number,
+            "rationale": r.rationale,
+        }),
+        Command::RecordSanctionDecree { sanctions } => json!({
+            "sanctions": sanctions.iter().map(|s| json!({
+                "code": s.code,
+                "decree_number": s.decree_number,
+                "decree_date": s.decree_date.to_string(),
+            })).collect::<Vec<_>>(),
+        }),
+        Command::ReportSubjectSeparated { reason, effective_on } => {
+            json!({ "reason": format!("{reason:?}"), "effective_on": effective_on.to_string() })
+        }
+        Command::RecordInRegistry { reference } => json!({ "registry_reference": reference }),
+        Command::BlockPersonnelData { reason } | Command::UnblockPersonnelData { reason } => {
+            json!({ "reason": reason })
+        }
+        Command::SendWarningLetter { letter_number, letter_date } => {
+            json!({ "letter_number": letter_number, "letter_date": letter_date.to_string() })
+        }
+        Command::Cancel { reason, detail } => json!({ "reason": format!("{reason:?}"), "detail": detail }),
+        Command::AttachEvidence { digest, media_type, title, size_bytes } => json!({
+            "digest": digest, "media_type": media_type, "title": title, "size_bytes": size_bytes,
+        }),
+        Command::AddNote { text } => json!({ "text": text }),
+    }
+}

@@ -1,0 +1,18 @@
+//! The netral gRPC exchange server as a library: configuration, agency identity from mTLS
+//! client certificates, the directory of agencies, the development PKI, one module per gRPC
+//! service, the single error → `Status` mapping, and [`startup::Application`].
+//!
+//! `main.rs` only parses flags and calls [`startup::Application`]; tests start the same
+//! application on `127.0.0.1:0`.
+
+pub mod clock;
+pub mod directory;
+pub mod error;
+pub mod grpc;
+pub mod identity;
+pub mod pki;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+pub mod tls;
+

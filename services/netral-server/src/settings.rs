@@ -1,0 +1,512 @@
+//! The server's configuration: typed, layered, and strict about unknown keys.
+//!
+//! Layers, each overriding the one before: the compiled defaults (the `Default` impls here)
+//! → `deploy/config/base.toml` when it exists in the current directory → the file given with
+//! `--config` (which must exist) → `NETRAL__SECTION__KEY` environment variables (e.g.
+//! `NETRAL__DATABASE__URL`, `NETRAL__LISTEN`). The conventional `DATABASE_URL` fills
+//! `database.url` when no layer set it. A key unknown to these structs, in any layer, is an
+//! error naming the key and the layer, so a typo never silently falls back to a default.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use config::{Config, ConfigError, Environment, File, FileFormat, Source};
+use serde::Deserialize;
+
+/// The shared base layer, looked up relative to the current directory.
+pub const BASE_CONFIG_FILE: &str = "deploy/config/base.toml";
+
+/// Prefix of the environment variables overriding configuration keys.
+const ENV_PREFIX: &str = "NETRAL";
+
+/// Separator between prefix, section and key in environment variable names.
+const ENV_SEPARATOR: &str = "__";
+
+/// The conventional variable filling `database.url` when no layer set it.
+const DATABASE_URL_VAR: &str = "DATABASE_URL";
+
+/// Everything the server needs to know before it starts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The gRPC listening address; loopback by default so a fresh checkout exposes nothing.
+    pub listen: SocketAddr,
+    /// Where the embedded database and the development PKI live.
+    pub data_dir: PathBuf,
+    /// Which database holds cases, the audit log, inboxes and deadlines.
+    pub database: DatabaseSettings,
+    /// Server certificate and the CA agencies' client certificates must chain to.
+    pub tls: TlsSettings,
+    /// Where the directory of agencies comes from.
+    pub directory: DirectorySettings,
+    /// Where the sanction, violation, deadline, region and calendar catalogues come from.
+    pub catalogue: CatalogueSettings,
+    /// Bounds protecting the server from slow or oversized requests.
+    pub limits: LimitSettings,
+}
+
+/// The database connection.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://…` or `sqlite://…`; `None` uses SQLite at `data_dir/netral.db`, so the
+    /// embedded default needs nothing installed. May hold a password: `Debug` redacts it.
+    pub url: Option<String>,
+    /// Upper bound on pooled connections per replica, sized against PostgreSQL's
+    /// `max_connections` divided by the number of replicas.
+    pub max_connections: u32,
+}
+
+/// TLS for the gRPC listener. Agencies are identified by their client certificates, so
+/// mTLS is on unless explicitly disabled for loopback development.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsSettings {
+    /// Serve plaintext without client certificates. Only for local experiments: refused by
+    /// [`Settings::validate`] unless `listen` is a loopback address.
+    pub insecure_loopback_dev: bool,
+    /// The CA that signs agency client certificates (PEM). With `server_cert` and
+    /// `server_key`; all three `None` generates a dev PKI in `data_dir/pki`.
+    pub ca_cert: Option<PathBuf>,
+    /// The server's certificate chain (PEM).
+    pub server_cert: Option<PathBuf>,
+    /// The server's private key (PEM, PKCS#8).
+    pub server_key: Option<PathBuf>,
+}
+
+/// Where the agency directory comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DirectorySettings {
+    /// A directory TOML file; `None` uses the bundled development seed.
+    pub file: Option<PathBuf>,
+}
+
+/// Where the catalogues come from.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CatalogueSettings {
+    /// A directory with the same file names as `netral-domain/data`; `None` uses the
+    /// catalogue compiled into the binary.
+    pub dir: Option<PathBuf>,
+}
+
+/// Bounds on requests and shutdown.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitSettings {
+    /// How long one unary call may take before it fails with `DEADLINE_EXCEEDED`, so a
+    /// stuck database cannot pile up requests.
+    pub request_timeout_ms: u64,
+    /// Largest request or response message, in bytes (evidence metadata, long lists).
+    pub max_message_bytes: usize,
+    /// How long in-flight calls and streams may finish after a shutdown signal.
+    pub shutdown_grace_ms: u64,
+    /// Largest `page_size` a list call honours; larger requests are clamped to it.
+    pub max_page_size: u32,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A configuration file given explicitly cannot be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A layer does not fit the settings: bad syntax, a wrong type or an unknown key.
+    #[error("invalid configuration in {layer}: {source}")]
+    Invalid {
+        /// The layer: a file path or the environment.
+        layer: String,
+        /// The parser's error, naming the key.
+        #[source]
+        source: ConfigError,
+    },
+    /// The merged settings are individually valid but refused together.
+    #[error("refused configuration: {0}")]
+    Refused(String),
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            data_dir: PathBuf::from("./netral-data"),
+            database: DatabaseSettings::default(),
+            tls: TlsSettings::default(),
+            directory: DirectorySettings::default(),
+            catalogue: CatalogueSettings::default(),
+            limits: LimitSettings::default(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 10,
+        }
+    }
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            request_timeout_ms: 10_000,
+            max_message_bytes: 4 * 1024 * 1024,
+            shutdown_grace_ms: 10_000,
+            max_page_size: 500,
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &self.url.as_deref().map(redact_password))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Loads the layered configuration (see the module doc) from the real environment and
+    /// the current directory, then [validates](Settings::validate) it.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, SettingsError> {
+        let base = Path::new(BASE_CONFIG_FILE);
+        let base = base.is_file().then_some(base);
+        let env: HashMap<String, String> = std::env::vars_os()
+            .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
+            .filter(|(key, _)| {
+                key == DATABASE_URL_VAR || key.starts_with(&format!("{ENV_PREFIX}{ENV_SEPARATOR}"))
+            })
+            .collect();
+        Self::load_layers(base, config_file, env)
+    }
+
+    /// Settings for tests: listen on `127.0.0.1:0` (any free port), everything else default.
+    /// The caller points `data_dir` at its own temporary directory.
+    pub fn for_test() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..Self::default()
+        }
+    }
+
+    /// Refuses combinations that are valid key by key but unsafe or unusable together.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let refuse = |why: String| Err(SettingsError::Refused(why));
+        if self.tls.insecure_loopback_dev && !self.listen.ip().is_loopback() {
+            return refuse(format!(
+                "tls.insecure_loopback_dev serves without TLS and client certificates; \
+                 it is allowed only on a loopback address, not on {}",
+                self.listen
+            ));
+        }
+        let tls = &self.tls;
+        let configured = [&tls.ca_cert, &tls.server_cert, &tls.server_key];
+        if configured.iter().any(|p| p.is_some()) && !configured.iter().all(|p| p.is_some()) {
+            return refuse(
+                "tls.ca_cert, tls.server_cert and tls.server_key must be set together \
+                 (or none of them, for the dev PKI)"
+                    .into(),
+            );
+        }
+        let zero = [
+            (
+                "database.max_connections",
+                self.database.max_connections == 0,
+            ),
+            (
+                "limits.request_timeout_ms",
+                self.limits.request_timeout_ms == 0,
+            ),
+            (
+                "limits.max_message_bytes",
+                self.limits.max_message_bytes == 0,
+            ),
+            ("limits.max_page_size", self.limits.max_page_size == 0),
+        ];
+        if let Some((key, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {
+            return refuse(format!("{key} must be greater than 0"));
+        }
+        Ok(())
+    }
+
+    /// The database to connect to: the configured URL, or SQLite in `data_dir` (created on
+    /// first start).
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("netral.db").display()
+            ),
+        }
+    }
+
+    /// [`LimitSettings::request_timeout_ms`] as a duration.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.limits.request_timeout_ms)
+    }
+
+    /// [`LimitSettings::shutdown_grace_ms`] as a duration.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.limits.shutdown_grace_ms)
+    }
+
+    /// Where the development PKI lives when no certificate paths are configured.
+    pub fn pki_dir(&self) -> PathBuf {
+        self.data_dir.join("pki")
+    }
+
+    /// Merges the layers, checking each on its own first so an unknown key is reported with
+    /// the layer it came from. `env` stands in for the process environment (tests inject it).
+    fn load_layers(
+        base: Option<&Path>,
+        file: Option<&Path>,
+        env: HashMap<String, String>,
+    ) -> Result<Self, SettingsError> {
+        let mut layers: Vec<(String, Box<dyn Source + Send + Sync>)> = Vec::new();
+        for path in base.into_iter().chain(file) {
+            let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            let source = File::from_str(&text, FileFormat::Toml);
+            layers.push((path.display().to_string(), Box::new(source)));
+        }
+        let database_url = env
+            .get(DATABASE_URL_VAR)
+            .filter(|url| !url.is_empty())
+            .cloned();
+        let environment = Environment::with_prefix(ENV_PREFIX)
+            .prefix_separator(ENV_SEPARATOR)
+            .separator(ENV_SEPARATOR)
+            .ignore_empty(true)
+            .source(Some(env.into_iter().collect()));
+        let env_layer = format!("the environment ({ENV_PREFIX}{ENV_SEPARATOR}*)");
+        layers.push((env_layer, Box::new(environment)));
+
+        let mut merged = Config::builder();
+        for (layer, source) in layers {
+            let alone = Config::builder().add_source(vec![source.clone_into_box()]);
+            let invalid = |source| SettingsError::Invalid {
+                layer: layer.clone(),
+                source,
+            };
+            alone
+                .build()
+                .and_then(Config::try_deserialize::<Self>)
+                .map_err(invalid)?;
+            merged = merged.add_source(vec![source]);
+        }
+        let mut settings: Self =
+            merged
+                .build()
+                .and_then(Config::try_deserialize)
+                .map_err(|source| SettingsError::Invalid {
+                    layer: "the merged configuration".into(),
+                    source,
+                })?;
+        if settings.database.url.is_none() {
+            settings.database.url = database_url;
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
+/// `url` with the password of its user-info replaced by `***`, for logs and `Debug`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn toml_file(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file
+    }
+
+    fn env(vars: &[(&str, &str)]) -> HashMap<String, String> {
+        vars.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn repo_file(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../deploy/config")
+            .join(name)
+    }
+
+    #[test]
+    fn compiled_defaults_apply_without_any_layer() {
+        let settings = Settings::load_layers(None, None, HashMap::new()).unwrap();
+        assert_eq!(settings, Settings::default());
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:50051");
+        assert_eq!(settings.limits.max_message_bytes, 4 * 1024 * 1024);
+        assert_eq!(
+            settings.database_url(),
+            "sqlite://./netral-data/netral.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        let base = toml_file(
+            "listen = \"127.0.0.1:1111\"\ndata_dir = \"/base\"\n[limits]\nmax_page_size = 10\n",
+        );
+        let file = toml_file("data_dir = \"/file\"\n[database]\nmax_connections = 3\n");
+        let vars = env(&[
+            ("NETRAL__DATABASE__MAX_CONNECTIONS", "7"),
+            ("NETRAL__TLS__INSECURE_LOOPBACK_DEV", "true"),
+            ("DATABASE_URL", "postgres://netral:secret@db/netral"),
+        ]);
+        let settings = Settings::load_layers(Some(base.path()), Some(file.path()), vars).unwrap();
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:1111"); // base
+        assert_eq!(settings.limits.max_page_size, 10); // base
+        assert_eq!(settings.data_dir, PathBuf::from("/file")); // file over base
+        assert_eq!(settings.database.max_connections, 7); // env over file
+        assert!(settings.tls.insecure_loopback_dev); // env
+        assert_eq!(settings.limits.request_timeout_ms, 10_000); // compiled default
+        assert_eq!(
+            settings.database_url(),
+            "postgres://netral:secret@db/netral"
+        );
+        assert!(!format!("{settings:?}").contains("secret"));
+    }
+
+    #[test]
+    fn netral_database_url_wins_over_database_url() {
+        let vars = env(&[
+            ("NETRAL__DATABASE__URL", "sqlite://one.db"),
+            ("DATABASE_URL", "postgres://two"),
+        ]);
+        let settings = Settings::load_layers(None, None, vars).unwrap();
+        assert_eq!(settings.database.url.as_deref(), Some("sqlite://one.db"));
+    }
+
+    #[test]
+    fn an_unknown_key_in_a_file_is_named() {
+        let file = toml_file("[database]\nurl = \"sqlite://x.db\"\nmax_conections = 3\n");
+        let err = Settings::load_layers(None, Some(file.path()), HashMap::new()).unwrap_err();
+        let message = err.to_string();
+        assert!(matches!(err, SettingsError::Invalid { .. }), "{message}");
+        assert!(message.contains("max_conections"), "{message}");
+        assert!(
+            message.contains(&file.path().display().to_string()),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_environment_is_named() {
+        for var in ["NETRAL__DATABASE__PASSWORD", "NETRAL__LISTEN_ADDR"] {
+            let err = Settings::load_layers(None, None, env(&[(var, "x")])).unwrap_err();
+            let message = err.to_string();
+            let key = var.rsplit("__").next().unwrap().to_lowercase();
+            assert!(message.contains(&key), "{message}");
+            assert!(message.contains("environment"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        let err = Settings::load_layers(
+            None,
+            Some(Path::new("/no/such/netral.toml")),
+            HashMap::new(),
+        );
+        assert!(matches!(err, Err(SettingsError::Read { .. })));
+    }
+
+    #[test]
+    fn insecure_dev_mode_is_refused_off_loopback() {
+        let vars = env(&[
+            ("NETRAL__LISTEN", "0.0.0.0:50051"),
+            ("NETRAL__TLS__INSECURE_LOOPBACK_DEV", "true"),
+        ]);
+        let err = Settings::load_layers(None, None, vars).unwrap_err();
+        assert!(matches!(err, SettingsError::Refused(_)), "{err}");
+        let mut settings = Settings::for_test();
+        settings.tls.insecure_loopback_dev = true;
+        settings.validate().unwrap();
+        settings.listen = "[::1]:50051".parse().unwrap();
+        settings.validate().unwrap();
+        settings.listen = "10.0.0.5:50051".parse().unwrap();
+        assert!(settings.validate().is_err());
+    }
+
+    #[test]
+    fn partial_tls_paths_are_refused() {
+        let mut settings = Settings::for_test();
+        settings.tls.ca_cert = Some("ca.pem".into());
+        assert!(matches!(
+            settings.validate(),
+            Err(SettingsError::Refused(_))
+        ));
+    }
+
+    #[test]
+    fn for_test_listens_on_any_loopback_port() {
+        let settings = Settings::for_test();
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:0");
+        assert_eq!(settings.limits, LimitSettings::default());
+    }
+
+    #[test]
+    fn base_toml_matches_the_compiled_defaults() {
+        let settings = Settings::load_layers(Some(&repo_file("base.toml")), None, HashMap::new());
+        assert_eq!(settings.unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn production_toml_loads_with_database_url() {
+        let vars = env(&[("DATABASE_URL", "postgres://netral@postgres:5432/netral")]);
+        let settings = Settings::load_layers(
+            Some(&repo_file("base.toml")),
+            Some(&repo_file("production.toml")),
+            vars,
+        )
+        .unwrap();
+        assert!(settings.database_url().starts_with("postgres://"));
+        assert!(settings.tls.ca_cert.is_some());
+        assert!(settings.directory.file.is_some());
+        assert!(!settings.listen.ip().is_loopback());
+    }
+
+    #[test]
+    fn redaction_keeps_everything_but_the_password() {
+        assert_eq!(
+            redact_password("postgres://u:p@h:5/d"),
+            "postgres://u:***@h:5/d"
+        );
+        assert_eq!(redact_password("postgres://u@h/d"), "postgres://u@h/d");
+        assert_eq!(redact_password("sqlite://./a.db"), "sqlite://./a.db");
+    }
+}

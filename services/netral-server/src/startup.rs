@@ -1,0 +1,203 @@
+//! [`Application`]: everything the server needs, built once from [`Settings`], bound to its
+//! address (port 0 works, for tests), and served until a shutdown future completes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use netral_domain::Catalogue;
+use netral_proto::v1::case_service_server::CaseServiceServer;
+use netral_store::{AgencyRecord, Store};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::codec::CompressionEncoding;
+use tonic::transport::Server;
+
+use crate::clock::Clock;
+use crate::directory::Directory;
+use crate::grpc::AppState;
+use crate::grpc::case_service::CaseApi;
+use crate::settings::Settings;
+use crate::tls;
+
+/// Why the server could not start. Start-up errors are shown to the operator in full.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The settings are inconsistent.
+    #[error("settings: {0}")]
+    Settings(#[from] crate::settings::SettingsError),
+    /// A catalogue file is bad; the message names file, line and field.
+    #[error("catalogue: {0}")]
+    Catalogue(#[from] netral_domain::catalogue::CatalogueError),
+    /// The directory file is bad.
+    #[error("directory: {0}")]
+    Directory(#[from] crate::directory::DirectoryError),
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] netral_store::StoreError),
+    /// Certificates could not be loaded or generated.
+    #[error("tls: {0}")]
+    Tls(#[from] tls::TlsError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The reflection service could not be built from the descriptor sets.
+    #[error("reflection: {0}")]
+    Reflection(String),
+    /// The server failed while running.
+    #[error("server: {0}")]
+    Serve(#[from] tonic::transport::Error),
+}
+
+/// A built, bound server, ready to run.
+pub struct Application {
+    /// The bound listener; kept so port 0 resolves before `run_until`.
+    listener: TcpListener,
+    /// The resolved address (the real port when 0 was asked for).
+    local_addr: SocketAddr,
+    /// Shared state of the services.
+    state: AppState,
+    /// The server's TLS configuration; `None` only in insecure loopback development mode.
+    tls: Option<tonic::transport::ServerTlsConfig>,
+    /// Where the dev PKI lives, when it was generated or reused (printed by `main`).
+    dev_pki_dir: Option<std::path::PathBuf>,
+    /// Timeouts and message limits.
+    settings: Settings,
+}
+
+impl Application {
+    /// Builds the application from `settings` with the system clock.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// Builds the application with an injected clock (tests stand on chosen dates).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+        settings.validate()?;
+        let catalogue = match &settings.catalogue.dir {
+            Some(dir) => Catalogue::load_dir(dir)?,
+            None => Catalogue::bundled()?,
+        };
+        let directory = Directory::from_settings(&settings.directory)?;
+        directory.check_regions(&catalogue.regions)?;
+        let store = Store::connect(&settings.database_url(), settings.database.max_connections).await?;
+        store.sync_directory(&directory_records(&directory)).await?;
+
+        let (tls, dev_pki_dir) = if settings.tls.insecure_loopback_dev {
+            (None, None)
+        } else {
+            let material = tls::load_tls_material(&settings, &directory)?;
+            let config = tls::server_tls_config(&material.ca_pem, &material.cert_pem, &material.key_pem);
+            (Some(config), material.dev_pki_dir)
+        };
+
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
+        let local_addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
+        let state = AppState {
+            store,
+            directory: Arc::new(directory),
+            catalogue: Arc::new(catalogue),
+            clock,
+            max_page_size: settings.limits.max_page_size,
+            insecure_dev_identity: settings.tls.insecure_loopback_dev,
+        };
+        Ok(Self { listener, local_addr, state, tls, dev_pki_dir, settings })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Where the development PKI is, when the server uses one.
+    pub fn dev_pki_dir(&self) -> Option<&std::path::Path> {
+        self.dev_pki_dir.as_deref()
+    }
+
+    /// The store, for tests that inspect or inject failures.
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Serves until `shutdown` completes, then reports NOT_SERVING, stops accepting, and
+    /// drains in-flight calls for at most the configured grace period.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_serving::<CaseServiceServer<CaseApi>>().await;
+
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(netral_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|e| StartupError::Reflection(e.to_string()))?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(netral_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()
+            .map_err(|e| StartupError::Reflection(e.to_string()))?;
+
+        let limits = &self.settings.limits;
+        let cases = CaseServiceServer::new(CaseApi::new(self.state.clone()))
+            .accept_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limits.max_message_bytes)
+            .max_encoding_message_size(limits.max_message_bytes);
+
+        let mut builder = Server::builder().timeout(self.settings.request_timeout());
+        if let Some(tls) = self.tls {
+            builder = builder.tls_config(tls)?;
+        }
+        let grace = self.settings.shutdown_grace();
+        let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
+        let draining = async move {
+            shutdown.await;
+            tracing::info!("shutdown requested: draining in-flight calls");
+            health.set_not_serving::<CaseServiceServer<CaseApi>>().await;
+            let _ = drain_tx.send(());
+        };
+        let serve = builder
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(cases)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), draining);
+        tokio::pin!(serve);
+        tokio::select! {
+            result = &mut serve => result?,
+            () = grace_after(drain_rx, grace) => {
+                tracing::warn!(grace_ms = grace.as_millis() as u64, "in-flight calls did not drain in time; stopping");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Completes `grace` after the drain signal; never completes if the signal never comes.
+async fn grace_after(drain: tokio::sync::oneshot::Receiver<()>, grace: Duration) {
+    if drain.await.is_ok() {
+        tokio::time::sleep(grace).await;
+    } else {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The directory as the store records it.
+fn directory_records(directory: &Directory) -> Vec<AgencyRecord> {
+    directory
+        .iter()
+        .map(|entry| AgencyRecord {
+            id: entry.profile.id.clone(),
+            display_name: entry.display_name.clone(),
+            region: entry.profile.jurisdiction,
+            revoked_at: entry.revoked_at,
+            grants: entry.profile.grants.clone(),
+        })
+        .collect()
+}

@@ -1,0 +1,159 @@
+//! Rows ↔ records: a [`CaseRecord`] becomes a `cases` row plus a `subjects` row and back.
+//! Reading never panics: a value the code does not understand is [`StoreError::Corrupt`],
+//! naming the column and never the value.
+
+use chrono::{DateTime, Timelike, Utc};
+use netral_domain::case::{CaseRecord, Election, NewCase, Subject};
+use netral_domain::ids::SubjectId;
+use netral_domain::{AgencyId, CaseId};
+
+use crate::codec::{Keyword, decode, parse};
+use crate::dto;
+use crate::entity::{cases, subjects};
+use crate::error::StoreError;
+
+/// The `cases` row of `case`, pointing at the subject row `subject_id`.
+pub(crate) fn case_row(case: &CaseRecord, subject_id: String) -> Result<cases::Model, StoreError> {
+    let filing = &case.filing;
+    Ok(cases::Model {
+        id: case.id.to_string(),
+        registration_number: filing.registration_number.clone(),
+        state: case.state.as_str().to_owned(),
+        version: case.version,
+        created_at: case.created_at,
+        updated_at: case.updated_at,
+        reporting_office: case.reporting_office.as_str().to_owned(),
+        examiner: case.examiner.as_ref().map(|a| a.as_str().to_owned()),
+        ppk: filing.ppk.as_str().to_owned(),
+        subject_id,
+        region_code: filing.region.to_string(),
+        election_kind: filing.election.kind.keyword().to_owned(),
+        election_year: filing.election.year,
+        election_phase: filing.election.phase.keyword().to_owned(),
+        legal_basis: filing.legal_basis.clone(),
+        violation_form: i32::from(filing.violation_form),
+        source: filing.source.keyword().to_owned(),
+        occurred_on: filing.occurred_on,
+        reported_on: filing.reported_on,
+        summary: filing.summary.clone(),
+        overlaps_election_crime: filing.overlaps_election_crime,
+        forwarded_on: case.forwarded_on,
+        forward_letter_number: case.forward_letter_number.clone(),
+        review_extended: case.review_extended,
+        recommendation: case.recommendation.as_ref().map(dto::recommendation_to_json).transpose()?,
+        recommendation_acknowledged: case.recommendation_acknowledged,
+        personnel_data_blocked: case.personnel_data_blocked,
+        imposed_sanctions: dto::sanctions_to_json(&case.imposed_sanctions)?,
+        escalations: dto::escalations_to_json(&case.escalations)?,
+        deadlines: dto::deadlines_to_json(&case.deadlines)?,
+        attachments: dto::attachments_to_json(&case.attachments)?,
+        notes: dto::notes_to_json(&case.notes)?,
+        outcome: dto::outcome_to_json(&case.outcome)?,
+    })
+}
+
+/// The `subjects` row of `subject`, under the fresh row id `id`.
+pub(crate) fn subject_row(subject: &Subject, id: String) -> subjects::Model {
+    subjects::Model {
+        id,
+        id_kind: subject.id.kind().keyword().to_owned(),
+        id_value: subject.id.as_str().to_owned(),
+        full_name: subject.full_name.clone(),
+        position: subject.position.clone(),
+        employing_instance: subject.employing_instance.clone(),
+    }
+}
+
+fn subject_from_row(row: subjects::Model) -> Result<Subject, StoreError> {
+    const T: &str = "subjects";
+    let kind = decode(&row.id_kind, T, "id_kind")?;
+    let id = SubjectId::parse(kind, &row.id_value).map_err(|_| StoreError::corrupt(T, "id_value"))?;
+    Ok(Subject {
+        id,
+        full_name: row.full_name,
+        position: row.position,
+        employing_instance: row.employing_instance,
+    })
+}
+
+fn agency(s: &str, column: &str) -> Result<AgencyId, StoreError> {
+    parse(s, "cases", column)
+}
+
+/// The record stored in `row` and its `subject` row.
+pub(crate) fn case_from_rows(
+    row: cases::Model,
+    subject: subjects::Model,
+) -> Result<CaseRecord, StoreError> {
+    const T: &str = "cases";
+    if row.subject_id != subject.id {
+        return Err(StoreError::corrupt(T, "subject_id"));
+    }
+    let filing = NewCase {
+        registration_number: row.registration_number,
+        ppk: agency(&row.ppk, "ppk")?,
+        subject: subject_from_row(subject)?,
+        region: parse(&row.region_code, T, "region_code")?,
+        election: Election {
+            kind: decode(&row.election_kind, T, "election_kind")?,
+            year: row.election_year,
+            phase: decode(&row.election_phase, T, "election_phase")?,
+        },
+        legal_basis: row.legal_basis,
+        violation_form: u8::try_from(row.violation_form)
+            .map_err(|_| StoreError::corrupt(T, "violation_form"))?,
+        source: decode(&row.source, T, "source")?,
+        occurred_on: row.occurred_on,
+        reported_on: row.reported_on,
+        summary: row.summary,
+        overlaps_election_crime: row.overlaps_election_crime,
+    };
+    Ok(CaseRecord {
+        id: parse::<CaseId>(&row.id, T, "id")?,
+        version: row.version,
+        state: parse(&row.state, T, "state")?,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        reporting_office: agency(&row.reporting_office, "reporting_office")?,
+        examiner: row.examiner.as_deref().map(|a| agency(a, "examiner")).transpose()?,
+        filing,
+        forwarded_on: row.forwarded_on,
+        forward_letter_number: row.forward_letter_number,
+        review_extended: row.review_extended,
+        recommendation: row
+            .recommendation
+            .as_deref()
+            .map(dto::recommendation_from_json)
+            .transpose()?,
+        recommendation_acknowledged: row.recommendation_acknowledged,
+        imposed_sanctions: dto::sanctions_from_json(&row.imposed_sanctions)?,
+        personnel_data_blocked: row.personnel_data_blocked,
+        escalations: dto::escalations_from_json(&row.escalations)?,
+        deadlines: dto::deadlines_from_json(&row.deadlines)?,
+        attachments: dto::attachments_from_json(&row.attachments)?,
+        notes: dto::notes_from_json(&row.notes)?,
+        outcome: dto::outcome_from_json(&row.outcome)?,
+    })
+}
+
+/// Whether `at` is exactly representable in storage (whole microseconds, PostgreSQL's
+/// resolution).
+pub(crate) fn representable(at: DateTime<Utc>) -> bool {
+    at.nanosecond() % 1_000 == 0
+}
+
+/// Refuses a record holding an instant the database would round: the stored case must be
+/// exactly the one the caller answered with.
+pub(crate) fn check_representable(case: &CaseRecord) -> Result<(), StoreError> {
+    let checks = [
+        ("created_at", representable(case.created_at)),
+        ("updated_at", representable(case.updated_at)),
+        ("escalations.at", case.escalations.iter().all(|e| representable(e.at))),
+        ("attachments.at", case.attachments.iter().all(|a| representable(a.at))),
+        ("notes.at", case.notes.iter().all(|n| representable(n.at))),
+    ];
+    match checks.into_iter().find(|(_, ok)| !ok) {
+        Some((what, _)) => Err(StoreError::Unrepresentable(what)),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,137 @@
+//! `cases`: one row per case, the aggregate's scalar facts as columns (so lists can filter
+//! and index them) and its lists as JSON text. The subject's personal data lives in
+//! `subjects`.
+
+use sea_orm::entity::prelude::*;
+
+/// One case, as stored. Written only by [`crate::Store::execute`].
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "cases")]
+pub struct Model {
+    /// The case id (UUIDv7, text): time-ordered, so `ORDER BY id DESC` lists newest first.
+    #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
+    pub id: String,
+    /// Bawaslu's register number; unique so a case cannot be registered twice.
+    #[sea_orm(column_type = "Text", unique)]
+    pub registration_number: String,
+    /// The state's wire name, filtered on by lists and statistics.
+    #[sea_orm(column_type = "Text")]
+    pub state: String,
+    /// Grows by one per accepted step; updates are checked against it (optimistic locking).
+    pub version: i64,
+    /// When the case was registered.
+    pub created_at: DateTimeUtc,
+    /// When the case last changed; lists filter on it to sync changes.
+    pub updated_at: DateTimeUtc,
+    /// The Bawaslu office that registered the case.
+    #[sea_orm(column_type = "Text")]
+    pub reporting_office: String,
+    /// The examiner the case was forwarded to.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub examiner: Option<String>,
+    /// The PPK of the subject's employing instance.
+    #[sea_orm(column_type = "Text")]
+    pub ppk: String,
+    /// The subject's personal data, in `subjects`.
+    #[sea_orm(column_type = "Text")]
+    pub subject_id: String,
+    /// Where the violation happened (`63.02`); decides jurisdiction.
+    #[sea_orm(column_type = "Text")]
+    pub region_code: String,
+    /// `pemilu` or `pilkada`.
+    #[sea_orm(column_type = "Text")]
+    pub election_kind: String,
+    /// The voting year.
+    pub election_year: i32,
+    /// Before or after candidate determination.
+    #[sea_orm(column_type = "Text")]
+    pub election_phase: String,
+    /// The legal basis Bawaslu cited.
+    #[sea_orm(column_type = "Text")]
+    pub legal_basis: String,
+    /// The form of violation, 1..=13.
+    pub violation_form: i32,
+    /// `finding` or `public_report`.
+    #[sea_orm(column_type = "Text")]
+    pub source: String,
+    /// When the violation happened.
+    pub occurred_on: Date,
+    /// When it was reported or found.
+    pub reported_on: Date,
+    /// Bawaslu's short description.
+    #[sea_orm(column_type = "Text")]
+    pub summary: String,
+    /// Whether it overlaps an election crime.
+    pub overlaps_election_crime: bool,
+    /// The forwarding date, which decided the examiner.
+    pub forwarded_on: Option<Date>,
+    /// Bawaslu's forwarding letter number.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub forward_letter_number: Option<String>,
+    /// Whether the review was extended.
+    pub review_extended: bool,
+    /// The examiner's recommendation, JSON text.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub recommendation: Option<String>,
+    /// Whether the PPK acknowledged the recommendation.
+    pub recommendation_acknowledged: bool,
+    /// Whether BKN blocks the subject's personnel data; a column so overdue lists can use it.
+    pub personnel_data_blocked: bool,
+    /// The sanctions decreed, JSON array.
+    #[sea_orm(column_type = "Text")]
+    pub imposed_sanctions: String,
+    /// Escalations, JSON array.
+    #[sea_orm(column_type = "Text")]
+    pub escalations: String,
+    /// Deadlines, JSON array.
+    #[sea_orm(column_type = "Text")]
+    pub deadlines: String,
+    /// Attachments, JSON array.
+    #[sea_orm(column_type = "Text")]
+    pub attachments: String,
+    /// Notes, JSON array.
+    #[sea_orm(column_type = "Text")]
+    pub notes: String,
+    /// How the case ended, JSON object.
+    #[sea_orm(column_type = "Text")]
+    pub outcome: String,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("cases::Model")
+            .field("id", &self.id)
+            .field("state", &self.state)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Relations of `cases`.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    /// The subject's personal data.
+    #[sea_orm(
+        belongs_to = "super::subjects::Entity",
+        from = "Column::SubjectId",
+        to = "super::subjects::Column::Id"
+    )]
+    Subject,
+    /// The case's history.
+    #[sea_orm(has_many = "super::case_events::Entity")]
+    Events,
+}
+
+impl Related<super::subjects::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Subject.def()
+    }
+}
+
+impl Related<super::case_events::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Events.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

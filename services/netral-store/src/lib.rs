@@ -1,0 +1,36 @@
+//! Persistence for netral: the schema and its migrations, and the repository through which
+//! every case is read and written, on SQLite (the embedded default) or PostgreSQL.
+//!
+//! The one way to change a case is [`Store::execute`]: it applies a step, the case's new
+//! version, its event and the request's idempotency key in one transaction, so a case is
+//! never lost, never half-written and never changed twice by a retried request.
+
+mod codec;
+mod convert;
+mod directory;
+mod dto;
+mod entity;
+mod error;
+mod execute;
+pub mod migration;
+mod query;
+mod store;
+
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+
+pub use directory::AgencyRecord;
+pub use error::StoreError;
+pub use execute::{Applied, ExecuteError, Executed, MutationMeta};
+pub use query::{CaseEventRow, CaseQuery, TableCounts, Visibility};
+pub use store::{FailPoints, SQLITE_FILE_NAME, Store};
+
+/// `at` truncated to whole microseconds, the precision the store keeps. The server's clock
+/// should hand out only such instants: the store refuses finer ones
+/// ([`StoreError::Unrepresentable`]) rather than store a case that differs from the one it
+/// answered with.
+pub fn storage_instant(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(at)
+}

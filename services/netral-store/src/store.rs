@@ -1,0 +1,153 @@
+//! Opening the store: the connection pool (SQLite or PostgreSQL, chosen by the URL), the
+//! migrations run on every start, the SQLite writer gate and the test fail points.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::error::StoreError;
+use crate::migration;
+
+/// How long a SQLite connection waits for a lock held by another connection before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The file [`Store::sqlite_in`] keeps the database in.
+pub const SQLITE_FILE_NAME: &str = "netral.db";
+
+/// The persistence of netral: cheap to clone (a pool and two shared flags), safe to share
+/// between tasks. Every write of a case goes through [`Store::execute`].
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// The connection pool.
+    pub(crate) db: DatabaseConnection,
+    /// On SQLite, serialises this process's write transactions: SQLite has one writer, and a
+    /// deferred transaction that read first fails with BUSY when it upgrades. `None` on
+    /// PostgreSQL, where row locks and the version check serialise writers.
+    writer_gate: Option<Arc<Mutex<()>>>,
+    /// Test-only switches that make a write fail at a chosen point.
+    fail_points: FailPoints,
+}
+
+/// Switches that make the next write fail at a chosen point, so tests can prove that a
+/// failure leaves nothing partial behind. Off unless a test turns one on.
+#[doc(hidden)]
+#[derive(Clone, Debug, Default)]
+pub struct FailPoints {
+    /// Fail the next `execute` right after the case row is written, before its event and
+    /// idempotency key: the transaction must roll back as a whole.
+    pub after_case_write: Arc<AtomicBool>,
+}
+
+impl FailPoints {
+    /// Arms (or disarms) the failure after the case write; it fires once.
+    pub fn after_case_write(&self, on: bool) {
+        self.after_case_write.store(on, Ordering::SeqCst);
+    }
+
+    /// Whether the armed failure fires now (disarming it).
+    pub(crate) fn take_after_case_write(&self) -> bool {
+        self.after_case_write.swap(false, Ordering::SeqCst)
+    }
+}
+
+impl Store {
+    /// Connects to `url` and brings the schema up to date.
+    ///
+    /// `sqlite://path?mode=rwc` opens (and creates, with its directory) a SQLite file in WAL
+    /// mode with `synchronous=NORMAL`, foreign keys on and a 5 s busy timeout on every pooled
+    /// connection; `postgres://…` opens PostgreSQL. `max_connections` bounds the pool.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections.max(1))
+            .min_connections(0)
+            .sqlx_logging(false);
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite {
+            if let Some(dir) = sqlite_parent_dir(url) {
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| StoreError::Open(format!("creating {}: {e}", dir.display())))?;
+            }
+            options.map_sqlx_sqlite_opts(|opts| {
+                opts.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            });
+        } else if !url.starts_with("postgres:") && !url.starts_with("postgresql:") {
+            return Err(StoreError::Open("the URL must start with sqlite: or postgres:".into()));
+        }
+        let db = Database::connect(options).await?;
+        migration::run(&db).await?;
+        let writer_gate = sqlite.then(|| Arc::new(Mutex::new(())));
+        Ok(Self { db, writer_gate, fail_points: FailPoints::default() })
+    }
+
+    /// Opens (creating it if needed) the embedded default: `dir/netral.db`.
+    pub async fn sqlite_in(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(SQLITE_FILE_NAME);
+        let path = path
+            .to_str()
+            .ok_or_else(|| StoreError::Open("the data directory is not valid UTF-8".into()))?;
+        Self::connect(&format!("sqlite://{path}?mode=rwc"), 8).await
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// The test fail points of this store (shared by its clones).
+    #[doc(hidden)]
+    pub fn fail_points(&self) -> &FailPoints {
+        &self.fail_points
+    }
+
+    /// Waits for this process's turn to write (SQLite only); hold the guard for the whole
+    /// write transaction.
+    pub(crate) async fn writer_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        match &self.writer_gate {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        }
+    }
+
+    /// Closes the pool, waiting for connections to finish (SQLite checkpoints its WAL).
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await?;
+        Ok(())
+    }
+}
+
+/// The directory a `sqlite:` URL's file lives in, if it names a file in a directory.
+fn sqlite_parent_dir(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    let parent = Path::new(path).parent()?;
+    (!parent.as_os_str().is_empty()).then(|| parent.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_directory_of_a_sqlite_url() {
+        assert_eq!(
+            sqlite_parent_dir("sqlite://./netral-data/netral.db?mode=rwc"),
+            Some(PathBuf::from("./netral-data"))
+        );
+        assert_eq!(sqlite_parent_dir("sqlite:///var/lib/n.db"), Some(PathBuf::from("/var/lib")));
+        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
+        assert_eq!(sqlite_parent_dir("sqlite://n.db"), None);
+    }
+}

@@ -1,0 +1,327 @@
+//! The cases and agencies tests build, and short ways to register and step them through
+//! [`Store::execute`] with the domain's real rules.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use netral_domain::case::{
+    Attachment, CancelReason, CaseRecord, CaseSource, Command, Deadline, DeadlineStatus, Election,
+    ElectionPhase, Escalation, EscalationKind, ImposedSanction, NewCase, Note, Outcome,
+    Recommendation, SeparationReason, StepContext, StepError, StepOutcome, Subject,
+};
+use netral_domain::catalogue::{Catalogue, DeadlineStep, ElectionKind, MoralKind, SanctionTrack};
+use netral_domain::ids::{SubjectId, SubjectIdKind};
+use netral_domain::policy::{AgencyProfile, Role, RoleGrant};
+use netral_domain::state::{Action, CaseState};
+use netral_domain::{AgencyId, CaseId};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{Applied, ExecuteError, Executed, MutationMeta, Store};
+
+/// The method tests register cases with.
+pub(crate) const REGISTER: &str = "netral.v1.CaseService/RegisterCase";
+
+/// The agencies and rules of the tests' world.
+pub(crate) struct World {
+    /// Deadline rules and calendar.
+    pub catalogue: Catalogue,
+    /// Bawaslu of Kalimantan Selatan (province 63): registers anywhere in 63.
+    pub bawaslu: AgencyProfile,
+    /// Bawaslu RI: national, registers anywhere.
+    pub bawaslu_ri: AgencyProfile,
+    /// BKN, the examiner since 2024-08-24.
+    pub bkn: AgencyProfile,
+}
+
+pub(crate) fn world() -> World {
+    let since = day(2018, 1, 1);
+    World {
+        catalogue: Catalogue::bundled().unwrap(),
+        bawaslu: AgencyProfile {
+            id: agency("bawaslu-kalsel"),
+            jurisdiction: Some("63".parse().unwrap()),
+            grants: vec![RoleGrant::since(Role::Bawaslu, since)],
+        },
+        bawaslu_ri: AgencyProfile {
+            id: agency("bawaslu-ri"),
+            jurisdiction: None,
+            grants: vec![RoleGrant::since(Role::Bawaslu, since)],
+        },
+        bkn: AgencyProfile {
+            id: agency("bkn"),
+            jurisdiction: None,
+            grants: vec![
+                RoleGrant::since(Role::Examiner, day(2024, 8, 24)),
+                RoleGrant::since(Role::PersonnelRegistry, since),
+            ],
+        },
+    }
+}
+
+pub(crate) fn agency(id: &str) -> AgencyId {
+    id.parse().unwrap()
+}
+
+pub(crate) fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// An instant on that day with microseconds, the finest precision the store keeps.
+pub(crate) fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    day(y, m, d).and_hms_micro_opt(3, 4, 5, 123_456).unwrap().and_utc()
+}
+
+/// A filing numbered `n`, in `region`, whose PPK is `ppk`.
+pub(crate) fn filing_in(n: u32, region: &str, ppk: &str) -> NewCase {
+    NewCase {
+        registration_number: format!("{n:03}/Reg/TM/PB/Kab/22.02/IX/2024"),
+        ppk: agency(ppk),
+        subject: Subject {
+            id: SubjectId::parse(SubjectIdKind::Nip, "198503122010011004").unwrap(),
+            full_name: "Fiktif Rahmadani".into(),
+            position: "Guru".into(),
+            employing_instance: "Pemerintah Kabupaten Kotabaru".into(),
+        },
+        region: region.parse().unwrap(),
+        election: Election {
+            kind: ElectionKind::Pilkada,
+            year: 2024,
+            phase: ElectionPhase::AfterCandidateDetermination,
+        },
+        legal_basis: "SKB 2022".into(),
+        violation_form: 6,
+        source: CaseSource::Finding,
+        occurred_on: day(2024, 9, 2),
+        reported_on: day(2024, 9, 3),
+        summary: "Menyukai unggahan kampanye".into(),
+        overlaps_election_crime: false,
+    }
+}
+
+pub(crate) fn filing(n: u32) -> NewCase {
+    filing_in(n, "63.02", "pemkab-kotabaru")
+}
+
+pub(crate) fn digest(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+/// The "encoded response" tests store: enough to tell two responses apart.
+pub(crate) fn response_of(case: &CaseRecord) -> Vec<u8> {
+    format!("{} {} {}", case.id, case.etag(), case.state).into_bytes()
+}
+
+fn ctx<'a>(w: &'a World, actor: &'a AgencyProfile, now: DateTime<Utc>) -> StepContext<'a> {
+    StepContext { actor, now, today: now.date_naive(), catalogue: &w.catalogue }
+}
+
+/// Registers `filing` by Bawaslu Kalsel at `now`, under `request_id`.
+pub(crate) async fn register(
+    store: &Store,
+    w: &World,
+    filing: NewCase,
+    request_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Executed, ExecuteError<StepError>> {
+    register_by(store, w, &w.bawaslu, filing, request_id, now).await
+}
+
+/// Registers `filing` by `office` at `now`, under `request_id`.
+pub(crate) async fn register_by(
+    store: &Store,
+    w: &World,
+    office: &AgencyProfile,
+    filing: NewCase,
+    request_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Executed, ExecuteError<StepError>> {
+    let id = CaseId::new();
+    let meta = MutationMeta {
+        actor: office.id.clone(),
+        request_id,
+        method: REGISTER,
+        request_digest: digest(&filing.registration_number),
+        case_id: id,
+        expected_etag: None,
+        at: now,
+    };
+    let number = filing.registration_number.clone();
+    store
+        .execute(meta, move |current| {
+            assert!(current.is_none(), "a registration sees no case");
+            let (case, outcome) = CaseRecord::register(id, filing, &ctx(w, office, now))?;
+            let event_payload = serde_json::json!({ "registration_number": number });
+            Ok(Applied { response: response_of(&case), case, outcome, event_payload })
+        })
+        .await
+}
+
+/// Registers filing `n` and returns the stored case.
+pub(crate) async fn registered(store: &Store, w: &World, n: u32) -> CaseRecord {
+    registered_filing(store, w, filing(n)).await
+}
+
+pub(crate) async fn registered_filing(store: &Store, w: &World, filing: NewCase) -> CaseRecord {
+    applied(register(store, w, filing, Uuid::new_v4(), at(2024, 9, 4)).await.unwrap()).0
+}
+
+/// Applies `command` by `actor` to the case `id` read at `etag`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn step(
+    store: &Store,
+    w: &World,
+    actor: &AgencyProfile,
+    id: CaseId,
+    etag: &str,
+    command: Command,
+    request_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Executed, ExecuteError<StepError>> {
+    let meta = MutationMeta {
+        actor: actor.id.clone(),
+        request_id,
+        method: command.action().as_str(),
+        request_digest: digest(&format!("{id} {command:?}")),
+        case_id: id,
+        expected_etag: Some(etag.to_owned()),
+        at: now,
+    };
+    store
+        .execute(meta, move |current| {
+            let mut case = current.expect("a step sees the stored case");
+            let payload = serde_json::json!({ "command": format!("{command:?}") });
+            let outcome = case.apply(command, &ctx(w, actor, now))?;
+            Ok(Applied { response: response_of(&case), case, outcome, event_payload: payload })
+        })
+        .await
+}
+
+/// A note by Bawaslu Kalsel: the simplest step, allowed in every open state.
+pub(crate) fn note(text: &str) -> Command {
+    Command::AddNote { text: text.into() }
+}
+
+pub(crate) fn applied(executed: Executed) -> (CaseRecord, Vec<u8>) {
+    match executed {
+        Executed::Applied(case, response) => (case, response),
+        Executed::Replayed(_) => panic!("expected an applied step, got a replay"),
+    }
+}
+
+/// A case with every field set, including every list, as no single path of the domain
+/// produces: stored through `execute` as a registration, it must read back equal.
+pub(crate) fn rich_case() -> (CaseRecord, StepOutcome) {
+    let bkn = agency("bkn");
+    let ppk = agency("pemkab-kotabaru");
+    let mut filing = filing(900);
+    filing.subject.id = SubjectId::parse(SubjectIdKind::Nik, "6302015505900002").unwrap();
+    filing.source = CaseSource::PublicReport;
+    filing.election.kind = ElectionKind::Pemilu;
+    filing.election.phase = ElectionPhase::BeforeCandidateDetermination;
+    filing.overlaps_election_crime = true;
+    filing.violation_form = 13;
+    filing.summary = "Kutipan \"berpihak\" — ünïcode, 'quotes' and a\nnewline".into();
+    let created = at(2024, 9, 4);
+    let later = created + TimeDelta::microseconds(86_400_000_001);
+    let case = CaseRecord {
+        id: CaseId::new(),
+        version: 1,
+        state: CaseState::Sanctioned,
+        created_at: created,
+        updated_at: later,
+        reporting_office: agency("bawaslu-kalsel"),
+        examiner: Some(bkn.clone()),
+        filing,
+        forwarded_on: Some(day(2024, 9, 5)),
+        forward_letter_number: Some("L-1/2024".into()),
+        review_extended: true,
+        recommendation: Some(Recommendation {
+            track: SanctionTrack::DishonourableDismissal,
+            moral: Some(MoralKind::Open),
+            letter_number: "B-123/BKN".into(),
+            rationale: "terbukti".into(),
+        }),
+        recommendation_acknowledged: true,
+        imposed_sanctions: vec![ImposedSanction {
+            code: "MORAL_OPEN_STATEMENT".into(),
+            decree_number: "SK-9".into(),
+            decree_date: day(2024, 10, 1),
+        }],
+        personnel_data_blocked: true,
+        escalations: vec![
+            Escalation {
+                kind: EscalationKind::Overdue,
+                agency: None,
+                reference: String::new(),
+                reason: "ppk_action overdue".into(),
+                at: later,
+            },
+            Escalation {
+                kind: EscalationKind::PersonnelDataBlocked,
+                agency: Some(bkn.clone()),
+                reference: "BLK-1".into(),
+                reason: "no decree".into(),
+                at: later,
+            },
+        ],
+        deadlines: vec![
+            Deadline {
+                step: DeadlineStep::BawasluReviewExtended,
+                agency: agency("bawaslu-kalsel"),
+                start: day(2024, 9, 4),
+                due: day(2024, 9, 18),
+                status: DeadlineStatus::Missed,
+            },
+            Deadline {
+                step: DeadlineStep::PpkAction,
+                agency: ppk.clone(),
+                start: day(2024, 9, 20),
+                due: day(2024, 10, 4),
+                status: DeadlineStatus::Open,
+            },
+        ],
+        attachments: vec![Attachment {
+            digest: format!("sha256:{}", "ab".repeat(32)),
+            media_type: "application/pdf".into(),
+            title: "Screenshot".into(),
+            size_bytes: 1 << 40,
+            agency: bkn,
+            at: created,
+        }],
+        notes: vec![Note { text: "catatan".into(), agency: ppk, at: later }],
+        outcome: Outcome {
+            rationale: Some("alasan".into()),
+            cancel: Some((CancelReason::Other, "detail".into())),
+            separation: Some((SeparationReason::DismissedOtherwise, day(2024, 12, 31))),
+            registry_reference: Some("REG-7".into()),
+        },
+    };
+    let outcome = StepOutcome { action: Action::Register, from: case.state, to: case.state };
+    (case, outcome)
+}
+
+/// Stores `case` as a registration, exactly as given.
+pub(crate) async fn store_as_registration(
+    store: &Store,
+    case: CaseRecord,
+    outcome: StepOutcome,
+) -> Result<Executed, ExecuteError<StepError>> {
+    let meta = MutationMeta {
+        actor: case.reporting_office.clone(),
+        request_id: Uuid::new_v4(),
+        method: REGISTER,
+        request_digest: digest(&case.filing.registration_number),
+        case_id: case.id,
+        expected_etag: None,
+        at: case.created_at,
+    };
+    store
+        .execute(meta, move |_| {
+            Ok(Applied {
+                response: response_of(&case),
+                case,
+                outcome,
+                event_payload: serde_json::json!({}),
+            })
+        })
+        .await
+}

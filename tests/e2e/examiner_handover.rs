@@ -1,0 +1,65 @@
+//! The examiner role passed from KASN to BKN on 24 August 2024 (UU 20/2023). A case goes to
+//! whoever held the role on the day it was forwarded, that day taken in Jakarta (WIB), and
+//! only that agency may examine it.
+
+use netral_proto::v1::{CaseState, DeadlineStep};
+use netral_tests::fixtures::{self, Step, date, wib};
+use netral_tests::{assert_refused, spawn_app};
+use tonic::Code;
+
+#[tokio::test]
+async fn a_case_forwarded_on_23_august_goes_to_kasn_and_one_forwarded_on_24_august_to_bkn() {
+    let app = spawn_app().await;
+    app.clock.set(wib("2024-08-20T10:00:00"));
+    let late_kasn = app
+        .register("bawaslu-kotabaru", fixtures::kotabaru_social_media_like())
+        .await
+        .unwrap();
+    let first_bkn = app
+        .register("bawaslu-kotabaru", fixtures::kotabaru_social_media_like())
+        .await
+        .unwrap();
+
+    // One second before midnight in Jakarta on the 23rd: still KASN.
+    app.clock.set(wib("2024-08-23T23:59:59"));
+    let late_kasn = app.act("bawaslu-kotabaru", Step::Forward, &late_kasn).await.unwrap();
+    assert_eq!(late_kasn.examiner, "agencies/kasn");
+    assert_eq!(late_kasn.forward_date, Some(date(2024, 8, 23)));
+
+    // Midnight in Jakarta: the 24th there, although still the 23rd in UTC. BKN.
+    let midnight = wib("2024-08-24T00:00:00");
+    assert_eq!(midnight.to_rfc3339(), "2024-08-23T17:00:00+00:00");
+    app.clock.set(midnight);
+    let first_bkn = app.act("bawaslu-kotabaru", Step::Forward, &first_bkn).await.unwrap();
+    assert_eq!(first_bkn.examiner, "agencies/bkn");
+    assert_eq!(first_bkn.forward_date, Some(date(2024, 8, 24)));
+
+    let examiner_deadline = |case: &netral_proto::v1::Case| {
+        case.deadlines
+            .iter()
+            .find(|d| d.step() == DeadlineStep::ExaminerAction)
+            .map(|d| d.agency.clone())
+    };
+    assert_eq!(examiner_deadline(&late_kasn).as_deref(), Some("agencies/kasn"));
+    assert_eq!(examiner_deadline(&first_bkn).as_deref(), Some("agencies/bkn"));
+
+    // Monday 26 August: neither examiner may take the other's case.
+    app.clock.set(wib("2024-08-26T09:00:00"));
+    let refused = app.act("bkn", Step::Accept, &late_kasn).await;
+    assert_refused(refused, Code::PermissionDenied, "NOT_THE_EXAMINER");
+    let refused = app.act("kasn", Step::Accept, &first_bkn).await;
+    assert_refused(refused, Code::PermissionDenied, "NOT_THE_EXAMINER");
+    assert_eq!(app.read(&late_kasn.name).await.etag, late_kasn.etag);
+    assert_eq!(app.read(&first_bkn.name).await.etag, first_bkn.etag);
+
+    // Each examines its own: KASN keeps the case forwarded on its last day.
+    let late_kasn = app.act("kasn", Step::Accept, &late_kasn).await.unwrap();
+    assert_eq!(late_kasn.state(), CaseState::UnderExamination);
+    let first_bkn = app.act("bkn", Step::Accept, &first_bkn).await.unwrap();
+    assert_eq!(first_bkn.state(), CaseState::UnderExamination);
+    let refused = app.act("bkn", Step::RecommendSanction, &late_kasn).await;
+    assert_refused(refused, Code::PermissionDenied, "NOT_THE_EXAMINER");
+    let first_bkn = app.act("bkn", Step::RecommendSanction, &first_bkn).await.unwrap();
+    assert_eq!(first_bkn.state(), CaseState::SanctionRecommended);
+    assert_eq!(first_bkn.examiner, "agencies/bkn");
+}

@@ -1,0 +1,72 @@
+//! The server reports itself healthy, and reading a case is allowed to its parties,
+//! national agencies and auditors only.
+
+use netral_proto::v1::CaseState;
+use netral_tests::fixtures::walk_to;
+use netral_tests::{PATIENCE, assert_refused, eventually, field_violations, spawn_app};
+use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+
+#[tokio::test]
+async fn health_reports_the_case_service_serving() {
+    let app = spawn_app().await;
+    let health = app.health_client().await;
+    eventually(PATIENCE, || {
+        let mut health = health.clone();
+        async move {
+            let request = HealthCheckRequest { service: "netral.v1.CaseService".into() };
+            health
+                .check(request)
+                .await
+                .is_ok_and(|reply| reply.into_inner().status() == ServingStatus::Serving)
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn parties_national_agencies_and_auditors_read_a_case() {
+    let app = spawn_app().await;
+    let case = walk_to(&app, CaseState::Forwarded).await;
+    for reader in [
+        "bawaslu-kotabaru",
+        "bawaslu-kalsel",
+        "bawaslu-ri",
+        "kasn",
+        "pemkab-kotabaru",
+        "bkn",
+        "kemendagri",
+        "kemenpan-rb",
+        "bpk",
+    ] {
+        let read = app.get(reader, &case.name).await;
+        assert_eq!(read.as_ref().ok(), Some(&case), "{reader} should read the case: {read:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_non_party_cannot_read_a_case() {
+    let app = spawn_app().await;
+    let case = walk_to(&app, CaseState::Forwarded).await;
+    let refused = app.get("pemkab-hulu-sungai-selatan", &case.name).await;
+    assert_refused(refused, Code::PermissionDenied, "NOT_A_PARTY");
+    for outsider in ["bawaslu-hulu-sungai-selatan", "pemkab-batang-hari", "bawaslu-batang-hari"] {
+        let refused = app.get(outsider, &case.name).await;
+        let status = refused.expect_err("an outsider must not read the case");
+        assert_eq!(status.code(), Code::PermissionDenied, "{outsider}: {status:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_case_is_not_found() {
+    let app = spawn_app().await;
+    let unknown = format!("cases/{}", uuid::Uuid::now_v7());
+    let refused = app.get("bpk", &unknown).await;
+    assert_eq!(refused.unwrap_err().code(), Code::NotFound);
+
+    let refused = app.get("bpk", "kasus/123").await;
+    let status = refused.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(field_violations(&status), ["name"]);
+}

@@ -1,0 +1,16 @@
+//! netral end to end: real servers over mTLS, one fresh database per test. Each module tells
+//! one part of the story; test names say what they prove.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod atomicity;
+mod concurrency;
+mod examiner_handover;
+mod health_and_reads;
+mod idempotency;
+mod kotabaru;
+mod listing;
+mod mtls;
+mod outcomes;
+mod permissions;
+mod validation;
