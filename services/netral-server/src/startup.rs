@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use netral_domain::Catalogue;
 use netral_proto::v1::case_service_server::CaseServiceServer;
+use netral_proto::v1::directory_service_server::DirectoryServiceServer;
 use netral_store::{AgencyRecord, Store};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -17,6 +18,7 @@ use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::grpc::AppState;
 use crate::grpc::case_service::CaseApi;
+use crate::grpc::directory_service::DirectoryApi;
 use crate::settings::Settings;
 use crate::tls;
 
@@ -131,6 +133,7 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
         let (health, health_service) = tonic_health::server::health_reporter();
         health.set_serving::<CaseServiceServer<CaseApi>>().await;
+        health.set_serving::<DirectoryServiceServer<DirectoryApi>>().await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(netral_proto::FILE_DESCRIPTOR_SET)
@@ -150,6 +153,10 @@ impl Application {
             .max_decoding_message_size(limits.max_message_bytes)
             .max_encoding_message_size(limits.max_message_bytes);
 
+        let directory = DirectoryServiceServer::new(DirectoryApi::new(self.state.clone()))
+            .accept_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Gzip);
+
         let mut builder = Server::builder().timeout(self.settings.request_timeout());
         if let Some(tls) = self.tls {
             builder = builder.tls_config(tls)?;
@@ -160,6 +167,8 @@ impl Application {
             shutdown.await;
             tracing::info!("shutdown requested: draining in-flight calls");
             health.set_not_serving::<CaseServiceServer<CaseApi>>().await;
+            health.set_not_serving::<DirectoryServiceServer<DirectoryApi>>().await;
+            health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
             let _ = drain_tx.send(());
         };
         let serve = builder
@@ -167,6 +176,7 @@ impl Application {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(cases)
+            .add_service(directory)
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), draining);
         tokio::pin!(serve);
         tokio::select! {

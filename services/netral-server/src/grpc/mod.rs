@@ -3,6 +3,7 @@
 
 pub mod case_service;
 pub mod convert;
+pub mod directory_service;
 pub mod fields;
 pub mod filter;
 pub mod parse;
