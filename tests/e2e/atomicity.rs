@@ -20,7 +20,11 @@ async fn a_forward_failing_after_the_case_write_leaves_the_case_as_it_was() {
     let failed = bawaslu.forward_case(request.clone()).await.unwrap_err();
     app.store().fail_points().after_case_write(false);
     assert_eq!(failed.code(), Code::Internal, "{failed:?}");
-    assert_eq!(failed.message(), "internal error", "nothing internal reaches the agency");
+    assert_eq!(
+        failed.message(),
+        "internal error",
+        "nothing internal reaches the agency"
+    );
     assert!(
         matches!(reason(&failed).as_str(), "" | "INTERNAL"),
         "no internal detail in the reason: {failed:?}"
@@ -30,11 +34,22 @@ async fn a_forward_failing_after_the_case_write_leaves_the_case_as_it_was() {
     assert_eq!(after.etag, case.etag);
     assert_eq!(after.state(), CaseState::Registered);
     assert_eq!(after, case);
-    assert_eq!(app.history(&case).await.len(), events, "no event of the failed step");
+    assert_eq!(
+        app.history(&case).await.len(),
+        events,
+        "no event of the failed step"
+    );
     assert_eq!(app.row_counts().await, counts);
 
     // The agency retries the very same request: it is applied, once.
-    let forwarded = case_of(bawaslu.forward_case(request).await.unwrap().into_inner().r#case);
+    let forwarded = case_of(
+        bawaslu
+            .forward_case(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .r#case,
+    );
     assert_eq!(forwarded.state(), CaseState::Forwarded);
     assert_eq!(forwarded.examiner, "agencies/kasn");
     assert_eq!(app.history(&case).await.len(), events + 1);
@@ -50,11 +65,25 @@ async fn a_registration_failing_after_the_case_write_registers_nothing() {
     app.store().fail_points().after_case_write(true);
     let failed = bawaslu.register_case(request.clone()).await.unwrap_err();
     app.store().fail_points().after_case_write(false);
-    assert_eq!((failed.code(), failed.message()), (Code::Internal, "internal error"));
-    assert_eq!(app.row_counts().await, empty, "no subject, case, event or key survives");
+    assert_eq!(
+        (failed.code(), failed.message()),
+        (Code::Internal, "internal error")
+    );
+    assert_eq!(
+        app.row_counts().await,
+        empty,
+        "no subject, case, event or key survives"
+    );
     assert!(app.list_all("bpk", "").await.is_empty());
 
-    let case = case_of(bawaslu.register_case(request).await.unwrap().into_inner().r#case);
+    let case = case_of(
+        bawaslu
+            .register_case(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .r#case,
+    );
     assert_eq!(case.state(), CaseState::Registered);
     assert_eq!(app.row_counts().await.cases, 1);
 }

@@ -13,7 +13,10 @@ async fn two_ppk_decrees_racing_on_one_etag_exactly_one_wins() {
     let app = spawn_app().await;
     // Two connections, so the calls really travel side by side.
     let mut first_desk = app.client("pemkab-kotabaru").await;
-    let channel = app.try_connect(app.tls_for("pemkab-kotabaru")).await.unwrap();
+    let channel = app
+        .try_connect(app.tls_for("pemkab-kotabaru"))
+        .await
+        .unwrap();
     let mut second_desk = CaseServiceClient::new(channel);
 
     for round in 0..5 {
@@ -44,7 +47,11 @@ async fn two_ppk_decrees_racing_on_one_etag_exactly_one_wins() {
         );
         assert_eq!(winner.state(), CaseState::Sanctioned);
         assert_eq!(winner.imposed_sanctions, won_with);
-        assert_eq!(app.read(&case.name).await, winner, "round {round}: the winner's decree stands");
+        assert_eq!(
+            app.read(&case.name).await,
+            winner,
+            "round {round}: the winner's decree stands"
+        );
         let decrees = app
             .history(&case)
             .await
@@ -60,7 +67,10 @@ async fn a_step_on_a_stale_etag_is_aborted() {
     let app = spawn_app().await;
     let stale = walk_to(&app, CaseState::Forwarded).await;
     // Meanwhile Bawaslu adds evidence: the case moves on.
-    let current = app.act("bawaslu-kotabaru", Step::AttachEvidence, &stale).await.unwrap();
+    let current = app
+        .act("bawaslu-kotabaru", Step::AttachEvidence, &stale)
+        .await
+        .unwrap();
     assert_ne!(current.etag, stale.etag);
     let events = app.history(&current).await.len();
 

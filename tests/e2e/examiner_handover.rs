@@ -22,7 +22,10 @@ async fn a_case_forwarded_on_23_august_goes_to_kasn_and_one_forwarded_on_24_augu
 
     // One second before midnight in Jakarta on the 23rd: still KASN.
     app.clock.set(wib("2024-08-23T23:59:59"));
-    let late_kasn = app.act("bawaslu-kotabaru", Step::Forward, &late_kasn).await.unwrap();
+    let late_kasn = app
+        .act("bawaslu-kotabaru", Step::Forward, &late_kasn)
+        .await
+        .unwrap();
     assert_eq!(late_kasn.examiner, "agencies/kasn");
     assert_eq!(late_kasn.forward_date, Some(date(2024, 8, 23)));
 
@@ -30,7 +33,10 @@ async fn a_case_forwarded_on_23_august_goes_to_kasn_and_one_forwarded_on_24_augu
     let midnight = wib("2024-08-24T00:00:00");
     assert_eq!(midnight.to_rfc3339(), "2024-08-23T17:00:00+00:00");
     app.clock.set(midnight);
-    let first_bkn = app.act("bawaslu-kotabaru", Step::Forward, &first_bkn).await.unwrap();
+    let first_bkn = app
+        .act("bawaslu-kotabaru", Step::Forward, &first_bkn)
+        .await
+        .unwrap();
     assert_eq!(first_bkn.examiner, "agencies/bkn");
     assert_eq!(first_bkn.forward_date, Some(date(2024, 8, 24)));
 
@@ -40,8 +46,14 @@ async fn a_case_forwarded_on_23_august_goes_to_kasn_and_one_forwarded_on_24_augu
             .find(|d| d.step() == DeadlineStep::ExaminerAction)
             .map(|d| d.agency.clone())
     };
-    assert_eq!(examiner_deadline(&late_kasn).as_deref(), Some("agencies/kasn"));
-    assert_eq!(examiner_deadline(&first_bkn).as_deref(), Some("agencies/bkn"));
+    assert_eq!(
+        examiner_deadline(&late_kasn).as_deref(),
+        Some("agencies/kasn")
+    );
+    assert_eq!(
+        examiner_deadline(&first_bkn).as_deref(),
+        Some("agencies/bkn")
+    );
 
     // Monday 26 August: neither examiner may take the other's case.
     app.clock.set(wib("2024-08-26T09:00:00"));
@@ -59,7 +71,10 @@ async fn a_case_forwarded_on_23_august_goes_to_kasn_and_one_forwarded_on_24_augu
     assert_eq!(first_bkn.state(), CaseState::UnderExamination);
     let refused = app.act("bkn", Step::RecommendSanction, &late_kasn).await;
     assert_refused(refused, Code::PermissionDenied, "NOT_THE_EXAMINER");
-    let first_bkn = app.act("bkn", Step::RecommendSanction, &first_bkn).await.unwrap();
+    let first_bkn = app
+        .act("bkn", Step::RecommendSanction, &first_bkn)
+        .await
+        .unwrap();
     assert_eq!(first_bkn.state(), CaseState::SanctionRecommended);
     assert_eq!(first_bkn.examiner, "agencies/bkn");
 }

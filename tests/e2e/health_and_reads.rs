@@ -2,7 +2,7 @@
 //! national agencies and auditors only.
 
 use netral_proto::v1::CaseState;
-use netral_tests::fixtures::walk_to;
+use netral_tests::fixtures::{Step, walk_to};
 use netral_tests::{PATIENCE, assert_refused, eventually, field_violations, spawn_app};
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
@@ -15,7 +15,9 @@ async fn health_reports_the_case_service_serving() {
     eventually(PATIENCE, || {
         let mut health = health.clone();
         async move {
-            let request = HealthCheckRequest { service: "netral.v1.CaseService".into() };
+            let request = HealthCheckRequest {
+                service: "netral.v1.CaseService".into(),
+            };
             health
                 .check(request)
                 .await
@@ -41,7 +43,11 @@ async fn parties_national_agencies_and_auditors_read_a_case() {
         "bpk",
     ] {
         let read = app.get(reader, &case.name).await;
-        assert_eq!(read.as_ref().ok(), Some(&case), "{reader} should read the case: {read:?}");
+        assert_eq!(
+            read.as_ref().ok(),
+            Some(&case),
+            "{reader} should read the case: {read:?}"
+        );
     }
 }
 
@@ -51,10 +57,18 @@ async fn a_non_party_cannot_read_a_case() {
     let case = walk_to(&app, CaseState::Forwarded).await;
     let refused = app.get("pemkab-hulu-sungai-selatan", &case.name).await;
     assert_refused(refused, Code::PermissionDenied, "NOT_A_PARTY");
-    for outsider in ["bawaslu-hulu-sungai-selatan", "pemkab-batang-hari", "bawaslu-batang-hari"] {
+    for outsider in [
+        "bawaslu-hulu-sungai-selatan",
+        "pemkab-batang-hari",
+        "bawaslu-batang-hari",
+    ] {
         let refused = app.get(outsider, &case.name).await;
         let status = refused.expect_err("an outsider must not read the case");
-        assert_eq!(status.code(), Code::PermissionDenied, "{outsider}: {status:?}");
+        assert_eq!(
+            status.code(),
+            Code::PermissionDenied,
+            "{outsider}: {status:?}"
+        );
     }
 }
 
@@ -69,4 +83,15 @@ async fn an_unknown_case_is_not_found() {
     let status = refused.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(field_violations(&status), ["name"]);
+}
+
+#[tokio::test]
+async fn a_step_on_an_unknown_case_is_not_found() {
+    let app = spawn_app().await;
+    let real = walk_to(&app, CaseState::Registered).await;
+    let mut ghost = real.clone();
+    ghost.name = format!("cases/{}", uuid::Uuid::now_v7());
+    let refused = app.act("bawaslu-kotabaru", Step::Forward, &ghost).await;
+    assert_eq!(refused.unwrap_err().code(), Code::NotFound);
+    assert_eq!(app.row_counts().await.case_events, 1);
 }

@@ -5,6 +5,7 @@
 
 mod atomicity;
 mod concurrency;
+mod deadlines;
 mod examiner_handover;
 mod health_and_reads;
 mod idempotency;

@@ -12,7 +12,12 @@ fn deadline(case: &pb::Case, step: DeadlineStep) -> pb::Deadline {
         .iter()
         .find(|d| d.step() == step)
         .cloned()
-        .unwrap_or_else(|| panic!("no {step:?} deadline on {}: {:?}", case.name, case.deadlines))
+        .unwrap_or_else(|| {
+            panic!(
+                "no {step:?} deadline on {}: {:?}",
+                case.name, case.deadlines
+            )
+        })
 }
 
 /// A closed case refuses a further step with FAILED_PRECONDITION / CASE_CLOSED and stays as
@@ -28,11 +33,20 @@ async fn bawaslu_dismisses_a_finding_that_is_not_a_violation() {
     let app = spawn_app().await;
     let case = walk_to(&app, CaseState::Registered).await;
     app.clock.set(wib("2024-03-05T10:00:00"));
-    let case = app.act("bawaslu-kotabaru", Step::Dismiss, &case).await.unwrap();
+    let case = app
+        .act("bawaslu-kotabaru", Step::Dismiss, &case)
+        .await
+        .unwrap();
     assert_eq!(case.state(), CaseState::Dismissed);
     assert_eq!(case.examiner, "");
-    assert_eq!(case.outcome.clone().unwrap().rationale, fixtures::dismiss(&case).rationale);
-    assert_eq!(deadline(&case, DeadlineStep::BawasluReview).status(), DeadlineStatus::Met);
+    assert_eq!(
+        case.outcome.clone().unwrap().rationale,
+        fixtures::dismiss(&case).rationale
+    );
+    assert_eq!(
+        deadline(&case, DeadlineStep::BawasluReview).status(),
+        DeadlineStatus::Met
+    );
     assert_closed(&app, &case).await;
 }
 
@@ -42,14 +56,26 @@ async fn the_examiner_finds_a_violation_not_proven() {
     let case = walk_to(&app, CaseState::UnderExamination).await;
     assert_eq!(case.examiner, "agencies/kasn");
     app.clock.set(wib("2024-03-08T10:00:00"));
-    let case = app.act("kasn", Step::ConcludeNotProven, &case).await.unwrap();
+    let case = app
+        .act("kasn", Step::ConcludeNotProven, &case)
+        .await
+        .unwrap();
     assert_eq!(case.state(), CaseState::NotProven);
     let outcome = case.outcome.clone().unwrap();
-    assert_eq!(outcome.rationale, fixtures::conclude_not_proven(&case).rationale);
+    assert_eq!(
+        outcome.rationale,
+        fixtures::conclude_not_proven(&case).rationale
+    );
     assert_eq!(case.recommendation, None);
-    assert_eq!(deadline(&case, DeadlineStep::ExaminerAction).status(), DeadlineStatus::Met);
+    assert_eq!(
+        deadline(&case, DeadlineStep::ExaminerAction).status(),
+        DeadlineStatus::Met
+    );
     assert!(
-        !case.deadlines.iter().any(|d| d.step() == DeadlineStep::PpkAction),
+        !case
+            .deadlines
+            .iter()
+            .any(|d| d.step() == DeadlineStep::PpkAction),
         "no PPK deadline without a recommendation"
     );
     assert_closed(&app, &case).await;
@@ -60,7 +86,10 @@ async fn bawaslu_cancels_a_withdrawn_report_while_the_examiner_has_it() {
     let app = spawn_app().await;
     let case = walk_to(&app, CaseState::Forwarded).await;
     app.clock.set(wib("2024-03-06T10:00:00"));
-    let case = app.act("bawaslu-kotabaru", Step::Cancel, &case).await.unwrap();
+    let case = app
+        .act("bawaslu-kotabaru", Step::Cancel, &case)
+        .await
+        .unwrap();
     assert_eq!(case.state(), CaseState::Cancelled);
     let outcome = case.outcome.clone().unwrap();
     assert_eq!(outcome.cancel_reason(), pb::CancelReason::Withdrawn);
@@ -77,17 +106,25 @@ async fn a_case_ends_when_the_civil_servant_retires_before_the_decree() {
     let app = spawn_app().await;
     let case = walk_to(&app, CaseState::SanctionRecommended).await;
     app.clock.set(wib("2024-03-11T10:00:00"));
-    let case = app.act("pemkab-kotabaru", Step::ReportSubjectSeparated, &case).await.unwrap();
+    let case = app
+        .act("pemkab-kotabaru", Step::ReportSubjectSeparated, &case)
+        .await
+        .unwrap();
     assert_eq!(case.state(), CaseState::SubjectSeparated);
     let outcome = case.outcome.clone().unwrap();
     assert_eq!(outcome.separation_reason(), pb::SeparationReason::Retired);
     assert_eq!(outcome.separation_date, Some(date(2024, 3, 1)));
     assert!(case.imposed_sanctions.is_empty());
-    assert_eq!(deadline(&case, DeadlineStep::PpkAction).status(), DeadlineStatus::Moot);
+    assert_eq!(
+        deadline(&case, DeadlineStep::PpkAction).status(),
+        DeadlineStatus::Moot
+    );
     assert_closed(&app, &case).await;
 
     // Nor can the PPK still decree a sanction on it.
-    let refused = app.act("pemkab-kotabaru", Step::RecordSanctionDecree, &case).await;
+    let refused = app
+        .act("pemkab-kotabaru", Step::RecordSanctionDecree, &case)
+        .await;
     assert_refused(refused, Code::FailedPrecondition, "CASE_CLOSED");
 }
 

@@ -36,7 +36,10 @@ pub fn date(year: i32, month: i32, day: i32) -> Date {
 
 /// A wire timestamp of `at`.
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
 }
 
 // --- People (fictional) -------------------------------------------------------------------
@@ -267,7 +270,10 @@ pub fn record_sanction_decree(case: &pb::Case) -> pb::RecordSanctionDecreeReques
         name: case.name.clone(),
         etag: case.etag.clone(),
         request_id: request_id(),
-        sanctions: vec![sanction("SEVERE_DEMOTION_12M"), sanction("MORAL_OPEN_STATEMENT")],
+        sanctions: vec![
+            sanction("SEVERE_DEMOTION_12M"),
+            sanction("MORAL_OPEN_STATEMENT"),
+        ],
     }
 }
 
@@ -476,44 +482,102 @@ impl Step {
         case: &pb::Case,
     ) -> Result<pb::Case, Status> {
         let reply = match self {
-            Self::ExtendReview => client.extend_review(extend_review(case)).await?.into_inner().r#case,
-            Self::Dismiss => client.dismiss_case(dismiss(case)).await?.into_inner().r#case,
-            Self::Forward => client.forward_case(forward(case)).await?.into_inner().r#case,
+            Self::ExtendReview => {
+                client
+                    .extend_review(extend_review(case))
+                    .await?
+                    .into_inner()
+                    .r#case
+            }
+            Self::Dismiss => {
+                client
+                    .dismiss_case(dismiss(case))
+                    .await?
+                    .into_inner()
+                    .r#case
+            }
+            Self::Forward => {
+                client
+                    .forward_case(forward(case))
+                    .await?
+                    .into_inner()
+                    .r#case
+            }
             Self::Accept => client.accept_case(accept(case)).await?.into_inner().r#case,
             Self::ConcludeNotProven => {
-                client.conclude_not_proven(conclude_not_proven(case)).await?.into_inner().r#case
+                client
+                    .conclude_not_proven(conclude_not_proven(case))
+                    .await?
+                    .into_inner()
+                    .r#case
             }
             Self::RecommendSanction => {
-                client.recommend_sanction(recommend_sanction(case)).await?.into_inner().r#case
+                client
+                    .recommend_sanction(recommend_sanction(case))
+                    .await?
+                    .into_inner()
+                    .r#case
             }
             Self::Acknowledge => {
-                client.acknowledge_recommendation(acknowledge(case)).await?.into_inner().r#case
+                client
+                    .acknowledge_recommendation(acknowledge(case))
+                    .await?
+                    .into_inner()
+                    .r#case
             }
             Self::RecordSanctionDecree => {
                 let request = record_sanction_decree(case);
-                client.record_sanction_decree(request).await?.into_inner().r#case
+                client
+                    .record_sanction_decree(request)
+                    .await?
+                    .into_inner()
+                    .r#case
             }
             Self::ReportSubjectSeparated => {
                 let request = report_subject_separated(case);
-                client.report_subject_separated(request).await?.into_inner().r#case
+                client
+                    .report_subject_separated(request)
+                    .await?
+                    .into_inner()
+                    .r#case
             }
             Self::RecordInRegistry => {
-                client.record_in_registry(record_in_registry(case)).await?.into_inner().r#case
+                client
+                    .record_in_registry(record_in_registry(case))
+                    .await?
+                    .into_inner()
+                    .r#case
             }
             Self::BlockPersonnelData => {
                 let request = block_personnel_data(case);
-                client.block_personnel_data(request).await?.into_inner().r#case
+                client
+                    .block_personnel_data(request)
+                    .await?
+                    .into_inner()
+                    .r#case
             }
             Self::UnblockPersonnelData => {
                 let request = unblock_personnel_data(case);
-                client.unblock_personnel_data(request).await?.into_inner().r#case
+                client
+                    .unblock_personnel_data(request)
+                    .await?
+                    .into_inner()
+                    .r#case
             }
             Self::SendWarningLetter => {
-                client.send_warning_letter(send_warning_letter(case)).await?.into_inner().r#case
+                client
+                    .send_warning_letter(send_warning_letter(case))
+                    .await?
+                    .into_inner()
+                    .r#case
             }
             Self::Cancel => client.cancel_case(cancel(case)).await?.into_inner().r#case,
             Self::AttachEvidence => {
-                client.attach_evidence(attach_evidence(case)).await?.into_inner().r#case
+                client
+                    .attach_evidence(attach_evidence(case))
+                    .await?
+                    .into_inner()
+                    .r#case
             }
             Self::AddNote => client.add_note(add_note(case)).await?.into_inner().r#case,
         };
@@ -565,7 +629,10 @@ pub async fn walk_from(app: &TestApp, mut case: pb::Case, state: pb::CaseState) 
     for step in path_to(state) {
         let actor = step.actor_for(&case);
         case = app.act(&actor, step, &case).await.unwrap_or_else(|status| {
-            panic!("walking {} to {state:?}: {actor} cannot {step:?}: {status:?}", case.name)
+            panic!(
+                "walking {} to {state:?}: {actor} cannot {step:?}: {status:?}",
+                case.name
+            )
         });
     }
     assert_eq!(state_of(&case), state, "the walk did not end in {state:?}");

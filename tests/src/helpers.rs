@@ -14,14 +14,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use netral_domain::CaseId;
 use netral_proto::v1 as pb;
 use netral_proto::v1::case_service_client::CaseServiceClient;
 use netral_server::clock::Clock;
 use netral_server::settings::Settings;
 use netral_server::startup::Application;
-use netral_domain::CaseId;
 use netral_store::{CaseEventRow, Store, TableCounts};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tonic::transport::{Channel, ClientTlsConfig};
@@ -115,6 +115,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .map(Path::to_owned)
         .unwrap_or_else(|| settings.pki_dir());
     let store = app.store().clone();
+    let expected = match database {
+        TestDatabase::Sqlite => DbBackend::Sqlite,
+        TestDatabase::Postgres { .. } => DbBackend::Postgres,
+    };
+    assert_eq!(
+        store.backend(),
+        expected,
+        "the test server runs on the wrong database"
+    );
     let (shutdown, stop) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let stopped = async move {
@@ -162,13 +171,19 @@ impl TestApp {
     /// The certificate and key (PEM) the dev PKI issued to `agency`.
     pub fn agency_identity(&self, agency: &str) -> (Vec<u8>, Vec<u8>) {
         let dir = self.pki_dir.join("agencies");
-        (read(&dir.join(format!("{agency}.pem"))), read(&dir.join(format!("{agency}.key"))))
+        (
+            read(&dir.join(format!("{agency}.pem"))),
+            read(&dir.join(format!("{agency}.key"))),
+        )
     }
 
     /// Connects with an arbitrary TLS configuration (no certificate, a foreign CA's
     /// certificate, …). Returns the transport error instead of panicking, for tests that
     /// expect the handshake to fail.
-    pub async fn try_connect(&self, tls: ClientTlsConfig) -> Result<Channel, tonic::transport::Error> {
+    pub async fn try_connect(
+        &self,
+        tls: ClientTlsConfig,
+    ) -> Result<Channel, tonic::transport::Error> {
         Channel::from_shared(self.endpoint())
             .expect("the endpoint is a valid URI")
             .connect_timeout(PATIENCE)
@@ -232,7 +247,9 @@ impl TestApp {
 
     /// Reads a case as `agency`.
     pub async fn get(&self, agency: &str, name: &str) -> Result<pb::Case, Status> {
-        let request = pb::GetCaseRequest { name: name.to_owned() };
+        let request = pb::GetCaseRequest {
+            name: name.to_owned(),
+        };
         let response = self.client(agency).await.get_case(request).await?;
         Ok(fixtures::case_of(response.into_inner().r#case))
     }
@@ -341,7 +358,12 @@ pub fn field_violations(status: &Status) -> Vec<String> {
     status
         .get_error_details()
         .bad_request()
-        .map(|bad| bad.field_violations.iter().map(|v| v.field.clone()).collect())
+        .map(|bad| {
+            bad.field_violations
+                .iter()
+                .map(|v| v.field.clone())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -353,7 +375,9 @@ pub fn assert_refused<T: std::fmt::Debug>(
     expected_reason: &str,
 ) -> Status {
     let status = match result {
-        Ok(value) => panic!("expected {code:?} / {expected_reason}, but the call succeeded: {value:?}"),
+        Ok(value) => {
+            panic!("expected {code:?} / {expected_reason}, but the call succeeded: {value:?}")
+        }
         Err(status) => status,
     };
     assert_eq!(
@@ -385,7 +409,10 @@ enum TestDatabase {
 impl TestDatabase {
     /// SQLite unless [`DATABASE_URL_VAR`] is set, in which case a fresh PostgreSQL database.
     async fn create() -> Self {
-        let Some(admin_url) = std::env::var(DATABASE_URL_VAR).ok().filter(|v| !v.is_empty()) else {
+        let Some(admin_url) = std::env::var(DATABASE_URL_VAR)
+            .ok()
+            .filter(|v| !v.is_empty())
+        else {
             return Self::Sqlite;
         };
         let name = format!("netral_e2e_{}", uuid::Uuid::new_v4().simple());
@@ -445,9 +472,14 @@ impl Drop for TestDatabase {
             runtime.block_on(async move {
                 let mut options = ConnectOptions::new(admin_url);
                 options.max_connections(1).sqlx_logging(false);
-                let admin = Database::connect(options).await.map_err(|err| err.to_string())?;
+                let admin = Database::connect(options)
+                    .await
+                    .map_err(|err| err.to_string())?;
                 let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                let result = admin.execute_unprepared(&sql).await.map_err(|err| err.to_string());
+                let result = admin
+                    .execute_unprepared(&sql)
+                    .await
+                    .map_err(|err| err.to_string());
                 let _ = admin.close().await;
                 result.map(drop).map_err(|err| format!("{name}: {err}"))
             })
@@ -468,7 +500,9 @@ fn with_database(url: &str, name: &str) -> String {
         Some((before, query)) => (before, Some(query)),
         None => (rest, None),
     };
-    let authority = before_query.split_once('/').map_or(before_query, |(a, _)| a);
+    let authority = before_query
+        .split_once('/')
+        .map_or(before_query, |(a, _)| a);
     match query {
         Some(query) => format!("{scheme}://{authority}/{name}?{query}"),
         None => format!("{scheme}://{authority}/{name}"),
@@ -497,14 +531,20 @@ mod tests {
     #[test]
     fn the_database_name_replaces_the_admin_database() {
         assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/postgres", "netral_e2e_x"),
+            with_database(
+                "postgres://postgres@127.0.0.1:5432/postgres",
+                "netral_e2e_x"
+            ),
             "postgres://postgres@127.0.0.1:5432/netral_e2e_x"
         );
         assert_eq!(
             with_database("postgres://u:p@db/postgres?sslmode=disable", "t"),
             "postgres://u:p@db/t?sslmode=disable"
         );
-        assert_eq!(with_database("postgres://u@db:5432", "t"), "postgres://u@db:5432/t");
+        assert_eq!(
+            with_database("postgres://u@db:5432", "t"),
+            "postgres://u@db:5432/t"
+        );
     }
 
     #[test]

@@ -15,6 +15,6 @@ pub mod fixtures;
 pub mod helpers;
 
 pub use helpers::{
-    DEFAULT_NOW, PATIENCE, TestApp, assert_refused, default_now, error_domain,
-    eventually, field_violations, reason, spawn_app, spawn_app_with,
+    DEFAULT_NOW, PATIENCE, TestApp, assert_refused, default_now, error_domain, eventually,
+    field_violations, reason, spawn_app, spawn_app_with,
 };

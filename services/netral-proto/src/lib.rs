@@ -35,4 +35,5 @@ pub use netral::v1;
 
 /// The encoded `FileDescriptorSet` of the whole contract (imports included), for gRPC
 /// server reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/netral_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/netral_descriptor.bin"));

@@ -25,7 +25,9 @@ impl Clock {
 
     /// A clock standing still at `at` until [`Clock::set`] moves it.
     pub fn manual(at: DateTime<Utc>) -> Self {
-        Self { manual: Some(Arc::new(RwLock::new(at))) }
+        Self {
+            manual: Some(Arc::new(RwLock::new(at))),
+        }
     }
 
     /// Moves a manual clock; does nothing to the system clock.
@@ -77,7 +79,10 @@ mod tests {
     fn dates_are_taken_in_jakarta() {
         // 17:30 UTC on the 23rd is already 00:30 on the 24th in Jakarta.
         let at = "2024-08-23T17:30:00Z".parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(Clock::date_of(at), NaiveDate::from_ymd_opt(2024, 8, 24).unwrap());
+        assert_eq!(
+            Clock::date_of(at),
+            NaiveDate::from_ymd_opt(2024, 8, 24).unwrap()
+        );
     }
 
     #[test]

@@ -75,7 +75,10 @@ pub enum Error {
 impl Error {
     /// A request with a single bad field.
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self::Invalid(vec![FieldViolation { field: field.into(), description: description.into() }])
+        Self::Invalid(vec![FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        }])
     }
 }
 
@@ -114,8 +117,16 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::Unauthenticated(identity) => {
-                tracing::info!(reason = identity.reason(), "unauthenticated call refused");
-                with_info(Code::Unauthenticated, identity.reason(), identity.to_string())
+                tracing::info!(
+                    reason = identity.reason(),
+                    "unidentified or revoked caller refused"
+                );
+                // A revoked agency is known but no longer allowed; everyone else is unknown.
+                let code = match identity {
+                    IdentityError::Revoked(_) => Code::PermissionDenied,
+                    _ => Code::Unauthenticated,
+                };
+                with_info(code, identity.reason(), identity.to_string())
             }
             Error::Denied(denial) => {
                 tracing::info!(reason = denial.reason(), "call denied by policy");
@@ -131,7 +142,9 @@ impl From<Error> for Status {
                 let message = format!("invalid request: {}", fields.join(", "));
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
-            Error::NotFound(what) => with_info(Code::NotFound, "NOT_FOUND", format!("{what} not found")),
+            Error::NotFound(what) => {
+                with_info(Code::NotFound, "NOT_FOUND", format!("{what} not found"))
+            }
             Error::StaleEtag => with_info(
                 Code::Aborted,
                 "ETAG_MISMATCH",

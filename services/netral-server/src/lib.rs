@@ -15,4 +15,3 @@ pub mod settings;
 pub mod startup;
 pub mod telemetry;
 pub mod tls;
-

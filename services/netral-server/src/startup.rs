@@ -87,21 +87,30 @@ impl Application {
         };
         let directory = Directory::from_settings(&settings.directory)?;
         directory.check_regions(&catalogue.regions)?;
-        let store = Store::connect(&settings.database_url(), settings.database.max_connections).await?;
+        let store =
+            Store::connect(&settings.database_url(), settings.database.max_connections).await?;
         store.sync_directory(&directory_records(&directory)).await?;
 
         let (tls, dev_pki_dir) = if settings.tls.insecure_loopback_dev {
             (None, None)
         } else {
             let material = tls::load_tls_material(&settings, &directory)?;
-            let config = tls::server_tls_config(&material.ca_pem, &material.cert_pem, &material.key_pem);
+            let config =
+                tls::server_tls_config(&material.ca_pem, &material.cert_pem, &material.key_pem);
             (Some(config), material.dev_pki_dir)
         };
 
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
-        let local_addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.listen,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
         let state = AppState {
             store,
             directory: Arc::new(directory),
@@ -110,7 +119,14 @@ impl Application {
             max_page_size: settings.limits.max_page_size,
             insecure_dev_identity: settings.tls.insecure_loopback_dev,
         };
-        Ok(Self { listener, local_addr, state, tls, dev_pki_dir, settings })
+        Ok(Self {
+            listener,
+            local_addr,
+            state,
+            tls,
+            dev_pki_dir,
+            settings,
+        })
     }
 
     /// The address the server listens on.
@@ -130,10 +146,15 @@ impl Application {
 
     /// Serves until `shutdown` completes, then reports NOT_SERVING, stops accepting, and
     /// drains in-flight calls for at most the configured grace period.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
         let (health, health_service) = tonic_health::server::health_reporter();
         health.set_serving::<CaseServiceServer<CaseApi>>().await;
-        health.set_serving::<DirectoryServiceServer<DirectoryApi>>().await;
+        health
+            .set_serving::<DirectoryServiceServer<DirectoryApi>>()
+            .await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(netral_proto::FILE_DESCRIPTOR_SET)
@@ -167,8 +188,12 @@ impl Application {
             shutdown.await;
             tracing::info!("shutdown requested: draining in-flight calls");
             health.set_not_serving::<CaseServiceServer<CaseApi>>().await;
-            health.set_not_serving::<DirectoryServiceServer<DirectoryApi>>().await;
-            health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+            health
+                .set_not_serving::<DirectoryServiceServer<DirectoryApi>>()
+                .await;
+            health
+                .set_service_status("", tonic_health::ServingStatus::NotServing)
+                .await;
             let _ = drain_tx.send(());
         };
         let serve = builder

@@ -167,7 +167,11 @@ mod tests {
             DeadlineStatus::Missed,
             DeadlineStatus::Moot,
         ]);
-        round_trips(&[CancelReason::Duplicate, CancelReason::Withdrawn, CancelReason::Other]);
+        round_trips(&[
+            CancelReason::Duplicate,
+            CancelReason::Withdrawn,
+            CancelReason::Other,
+        ]);
         round_trips(&[
             SeparationReason::Retired,
             SeparationReason::Resigned,
@@ -178,7 +182,11 @@ mod tests {
         round_trips(&DeadlineStep::ALL);
         round_trips(&SanctionTrack::ALL);
         round_trips(&MoralKind::ALL);
-        round_trips(&[SubjectIdKind::Nip, SubjectIdKind::NiPppk, SubjectIdKind::Nik]);
+        round_trips(&[
+            SubjectIdKind::Nip,
+            SubjectIdKind::NiPppk,
+            SubjectIdKind::Nik,
+        ]);
     }
 
     #[test]

@@ -40,7 +40,11 @@ pub(crate) fn case_row(case: &CaseRecord, subject_id: String) -> Result<cases::M
         forwarded_on: case.forwarded_on,
         forward_letter_number: case.forward_letter_number.clone(),
         review_extended: case.review_extended,
-        recommendation: case.recommendation.as_ref().map(dto::recommendation_to_json).transpose()?,
+        recommendation: case
+            .recommendation
+            .as_ref()
+            .map(dto::recommendation_to_json)
+            .transpose()?,
         recommendation_acknowledged: case.recommendation_acknowledged,
         personnel_data_blocked: case.personnel_data_blocked,
         imposed_sanctions: dto::sanctions_to_json(&case.imposed_sanctions)?,
@@ -67,7 +71,8 @@ pub(crate) fn subject_row(subject: &Subject, id: String) -> subjects::Model {
 fn subject_from_row(row: subjects::Model) -> Result<Subject, StoreError> {
     const T: &str = "subjects";
     let kind = decode(&row.id_kind, T, "id_kind")?;
-    let id = SubjectId::parse(kind, &row.id_value).map_err(|_| StoreError::corrupt(T, "id_value"))?;
+    let id =
+        SubjectId::parse(kind, &row.id_value).map_err(|_| StoreError::corrupt(T, "id_value"))?;
     Ok(Subject {
         id,
         full_name: row.full_name,
@@ -115,7 +120,11 @@ pub(crate) fn case_from_rows(
         created_at: row.created_at,
         updated_at: row.updated_at,
         reporting_office: agency(&row.reporting_office, "reporting_office")?,
-        examiner: row.examiner.as_deref().map(|a| agency(a, "examiner")).transpose()?,
+        examiner: row
+            .examiner
+            .as_deref()
+            .map(|a| agency(a, "examiner"))
+            .transpose()?,
         filing,
         forwarded_on: row.forwarded_on,
         forward_letter_number: row.forward_letter_number,
@@ -139,7 +148,7 @@ pub(crate) fn case_from_rows(
 /// Whether `at` is exactly representable in storage (whole microseconds, PostgreSQL's
 /// resolution).
 pub(crate) fn representable(at: DateTime<Utc>) -> bool {
-    at.nanosecond() % 1_000 == 0
+    at.nanosecond().is_multiple_of(1_000)
 }
 
 /// Refuses a record holding an instant the database would round: the stored case must be
@@ -148,8 +157,14 @@ pub(crate) fn check_representable(case: &CaseRecord) -> Result<(), StoreError> {
     let checks = [
         ("created_at", representable(case.created_at)),
         ("updated_at", representable(case.updated_at)),
-        ("escalations.at", case.escalations.iter().all(|e| representable(e.at))),
-        ("attachments.at", case.attachments.iter().all(|a| representable(a.at))),
+        (
+            "escalations.at",
+            case.escalations.iter().all(|e| representable(e.at)),
+        ),
+        (
+            "attachments.at",
+            case.attachments.iter().all(|a| representable(a.at)),
+        ),
         ("notes.at", case.notes.iter().all(|n| representable(n.at))),
     ];
     match checks.into_iter().find(|(_, ok)| !ok) {

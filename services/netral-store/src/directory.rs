@@ -69,7 +69,9 @@ impl Store {
                     valid_from: Set(grant.valid_from),
                     valid_until: Set(grant.valid_until),
                 };
-                role_grants::Entity::insert(row).exec_without_returning(&txn).await?;
+                role_grants::Entity::insert(row)
+                    .exec_without_returning(&txn)
+                    .await?;
             }
         }
         txn.commit().await?;
@@ -90,7 +92,10 @@ impl Store {
                 Ok(AgencyRecord {
                     id: parse(&agency.id, T, "id")?,
                     display_name: agency.display_name,
-                    region: agency.region_code.map(|r| parse(&r, T, "region_code")).transpose()?,
+                    region: agency
+                        .region_code
+                        .map(|r| parse(&r, T, "region_code"))
+                        .transpose()?,
                     revoked_at: agency.revoked_at,
                     grants: grants
                         .into_iter()

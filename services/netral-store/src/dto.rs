@@ -255,7 +255,11 @@ pub(crate) fn attachments_from_json(text: &str) -> Result<Vec<Attachment>, Store
 pub(crate) fn notes_to_json(list: &[Note]) -> Result<String, StoreError> {
     let dtos: Vec<NoteDto> = list
         .iter()
-        .map(|n| NoteDto { text: n.text.clone(), agency: n.agency.as_str().to_owned(), at: n.at })
+        .map(|n| NoteDto {
+            text: n.text.clone(),
+            agency: n.agency.as_str().to_owned(),
+            at: n.at,
+        })
         .collect();
     to_json(&dtos, "notes")
 }
@@ -265,7 +269,13 @@ pub(crate) fn notes_from_json(text: &str) -> Result<Vec<Note>, StoreError> {
     const COL: &str = "notes";
     let dtos: Vec<NoteDto> = from_json(text, COL)?;
     dtos.into_iter()
-        .map(|d| Ok(Note { text: d.text, agency: parse(&d.agency, TABLE, COL)?, at: d.at }))
+        .map(|d| {
+            Ok(Note {
+                text: d.text,
+                agency: parse(&d.agency, TABLE, COL)?,
+                at: d.at,
+            })
+        })
         .collect()
 }
 

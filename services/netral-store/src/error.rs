@@ -55,4 +55,3 @@ impl StoreError {
         Self::Corrupt(format!("{table}.{column}"))
     }
 }
-

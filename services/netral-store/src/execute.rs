@@ -51,6 +51,9 @@ pub struct Applied {
 }
 
 /// How a mutation ended.
+// Returned once per request and matched at once, never collected: boxing the case would
+// only cost an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Executed {
     /// The step was applied and committed: the stored case and the response to send.
@@ -107,6 +110,7 @@ fn race_or_fail<E>(err: DbErr, race: StoreError) -> Failure<E> {
 }
 
 /// A successful attempt, before commit.
+#[allow(clippy::large_enum_variant)]
 enum Attempt {
     /// The request was a retry; nothing was written.
     Replayed(Vec<u8>),
@@ -183,7 +187,10 @@ impl Store {
             // Take SQLite's write lock first (waiting out other processes' writers under the
             // busy timeout), so the transaction never has to upgrade a read snapshot.
             cases::Entity::update_many()
-                .col_expr(cases::Column::Version, Expr::col(cases::Column::Version).into())
+                .col_expr(
+                    cases::Column::Version,
+                    Expr::col(cases::Column::Version).into(),
+                )
                 .filter(Expr::val(1).eq(0))
                 .exec(txn)
                 .await?;
@@ -200,8 +207,9 @@ impl Store {
                 (None, None)
             }
             Some(etag) => {
-                let (case, subject_row_id) =
-                    load_case(txn, meta.case_id).await?.ok_or(StoreError::NotFound)?;
+                let (case, subject_row_id) = load_case(txn, meta.case_id)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
                 if case.etag() != *etag {
                     // Perhaps moved by this very request, committed by a racing copy of it
                     // after our idempotency lookup (each statement sees the latest commits).
@@ -245,13 +253,19 @@ impl Store {
 }
 
 /// Refuses a step result the store must not persist as given.
-fn check_step(applied: &Applied, meta: &MutationMeta, before: Option<&Before>) -> Result<(), StoreError> {
+fn check_step(
+    applied: &Applied,
+    meta: &MutationMeta,
+    before: Option<&Before>,
+) -> Result<(), StoreError> {
     let case = &applied.case;
     if case.id != meta.case_id {
         return Err(StoreError::InvalidStep("the step returned another case"));
     }
     if applied.outcome.to != case.state {
-        return Err(StoreError::InvalidStep("the outcome's state is not the case's state"));
+        return Err(StoreError::InvalidStep(
+            "the outcome's state is not the case's state",
+        ));
     }
     match before {
         None if case.version != 1 => {
@@ -260,10 +274,14 @@ fn check_step(applied: &Applied, meta: &MutationMeta, before: Option<&Before>) -
         None => {}
         Some(before) => {
             if case.version != before.version + 1 {
-                return Err(StoreError::InvalidStep("a step must raise the version by one"));
+                return Err(StoreError::InvalidStep(
+                    "a step must raise the version by one",
+                ));
             }
             if applied.outcome.from != before.state {
-                return Err(StoreError::InvalidStep("the outcome does not start at the stored state"));
+                return Err(StoreError::InvalidStep(
+                    "the outcome does not start at the stored state",
+                ));
             }
             if case.created_at != before.created_at {
                 return Err(StoreError::InvalidStep("a step cannot change created_at"));
@@ -304,7 +322,8 @@ async fn update_case<E>(
     case: &CaseRecord,
     before: &Before,
 ) -> Result<(), Failure<E>> {
-    let mut row = cases::ActiveModel::from(case_row(case, before.subject_row_id.clone())?).reset_all();
+    let mut row =
+        cases::ActiveModel::from(case_row(case, before.subject_row_id.clone())?).reset_all();
     row.not_set(cases::Column::Id);
     row.not_set(cases::Column::SubjectId);
     row.not_set(cases::Column::CreatedAt);

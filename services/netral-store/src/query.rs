@@ -160,13 +160,25 @@ fn filters(query: &CaseQuery) -> Condition {
         .add(visible(&query.visible_to))
         .add_option(query.state.map(|s| cases::Column::State.eq(s.as_str())))
         .add_option(query.region_prefix.as_ref().map(in_region))
-        .add_option(query.election_kind.map(|k| cases::Column::ElectionKind.eq(k.keyword())))
-        .add_option(query.election_year.map(|y| cases::Column::ElectionYear.eq(y)))
+        .add_option(
+            query
+                .election_kind
+                .map(|k| cases::Column::ElectionKind.eq(k.keyword())),
+        )
+        .add_option(
+            query
+                .election_year
+                .map(|y| cases::Column::ElectionYear.eq(y)),
+        )
         .add_option(agency(&query.examiner).map(|a| cases::Column::Examiner.eq(a)))
         .add_option(agency(&query.ppk).map(|a| cases::Column::Ppk.eq(a)))
         .add_option(agency(&query.reporting_office).map(|a| cases::Column::ReportingOffice.eq(a)))
         .add_option(query.updated_since.map(|t| cases::Column::UpdatedAt.gte(t)))
-        .add_option(query.before_id.map(|id| cases::Column::Id.lt(id.to_string())))
+        .add_option(
+            query
+                .before_id
+                .map(|id| cases::Column::Id.lt(id.to_string())),
+        )
 }
 
 fn event_from_row(row: case_events::Model) -> Result<CaseEventRow, StoreError> {

@@ -81,12 +81,18 @@ impl Store {
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
             });
         } else if !url.starts_with("postgres:") && !url.starts_with("postgresql:") {
-            return Err(StoreError::Open("the URL must start with sqlite: or postgres:".into()));
+            return Err(StoreError::Open(
+                "the URL must start with sqlite: or postgres:".into(),
+            ));
         }
         let db = Database::connect(options).await?;
         migration::run(&db).await?;
         let writer_gate = sqlite.then(|| Arc::new(Mutex::new(())));
-        Ok(Self { db, writer_gate, fail_points: FailPoints::default() })
+        Ok(Self {
+            db,
+            writer_gate,
+            fail_points: FailPoints::default(),
+        })
     }
 
     /// Opens (creating it if needed) the embedded default: `dir/netral.db`.
@@ -127,7 +133,9 @@ impl Store {
 
 /// The directory a `sqlite:` URL's file lives in, if it names a file in a directory.
 fn sqlite_parent_dir(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return None;
@@ -146,7 +154,10 @@ mod tests {
             sqlite_parent_dir("sqlite://./netral-data/netral.db?mode=rwc"),
             Some(PathBuf::from("./netral-data"))
         );
-        assert_eq!(sqlite_parent_dir("sqlite:///var/lib/n.db"), Some(PathBuf::from("/var/lib")));
+        assert_eq!(
+            sqlite_parent_dir("sqlite:///var/lib/n.db"),
+            Some(PathBuf::from("/var/lib"))
+        );
         assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
         assert_eq!(sqlite_parent_dir("sqlite://n.db"), None);
     }

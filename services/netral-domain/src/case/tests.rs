@@ -17,7 +17,11 @@ fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
 }
 
 fn agency(id: &str, region: Option<&str>, grants: Vec<RoleGrant>) -> AgencyProfile {
-    AgencyProfile { id: id.parse().unwrap(), jurisdiction: region.map(|r| r.parse().unwrap()), grants }
+    AgencyProfile {
+        id: id.parse().unwrap(),
+        jurisdiction: region.map(|r| r.parse().unwrap()),
+        grants,
+    }
 }
 
 struct World {
@@ -31,13 +35,24 @@ fn world() -> World {
     let since = day(2018, 1, 1);
     World {
         catalogue: Catalogue::bundled().unwrap(),
-        bawaslu: agency("bawaslu-kotabaru", Some("63.02"), vec![RoleGrant::since(Role::Bawaslu, since)]),
+        bawaslu: agency(
+            "bawaslu-kotabaru",
+            Some("63.02"),
+            vec![RoleGrant::since(Role::Bawaslu, since)],
+        ),
         bkn: agency(
             "bkn",
             None,
-            vec![RoleGrant::since(Role::Examiner, day(2024, 8, 24)), RoleGrant::since(Role::PersonnelRegistry, since)],
+            vec![
+                RoleGrant::since(Role::Examiner, day(2024, 8, 24)),
+                RoleGrant::since(Role::PersonnelRegistry, since),
+            ],
         ),
-        ppk: agency("pemkab-kotabaru", Some("63.02"), vec![RoleGrant::since(Role::Ppk, since)]),
+        ppk: agency(
+            "pemkab-kotabaru",
+            Some("63.02"),
+            vec![RoleGrant::since(Role::Ppk, since)],
+        ),
     }
 }
 
@@ -68,11 +83,18 @@ fn filing() -> NewCase {
 }
 
 fn ctx<'a>(w: &'a World, actor: &'a AgencyProfile, when: DateTime<Utc>) -> StepContext<'a> {
-    StepContext { actor, now: when, today: when.date_naive(), catalogue: &w.catalogue }
+    StepContext {
+        actor,
+        now: when,
+        today: when.date_naive(),
+        catalogue: &w.catalogue,
+    }
 }
 
 fn registered(w: &World) -> CaseRecord {
-    CaseRecord::register(CaseId::new(), filing(), &ctx(w, &w.bawaslu, at(2024, 9, 4))).unwrap().0
+    CaseRecord::register(CaseId::new(), filing(), &ctx(w, &w.bawaslu, at(2024, 9, 4)))
+        .unwrap()
+        .0
 }
 
 fn recommend() -> Command {
@@ -101,8 +123,13 @@ fn registration_starts_bawaslus_review_deadline() {
 #[test]
 fn a_bawaslu_outside_the_region_cannot_register() {
     let w = world();
-    let hss = agency("bawaslu-hulu-sungai-selatan", Some("63.06"), vec![RoleGrant::since(Role::Bawaslu, day(2018, 1, 1))]);
-    let err = CaseRecord::register(CaseId::new(), filing(), &ctx(&w, &hss, at(2024, 9, 4))).unwrap_err();
+    let hss = agency(
+        "bawaslu-hulu-sungai-selatan",
+        Some("63.06"),
+        vec![RoleGrant::since(Role::Bawaslu, day(2018, 1, 1))],
+    );
+    let err =
+        CaseRecord::register(CaseId::new(), filing(), &ctx(&w, &hss, at(2024, 9, 4))).unwrap_err();
     assert_eq!(err, StepError::Denied(Denial::OutsideJurisdiction));
 }
 
@@ -111,14 +138,27 @@ fn forwarding_names_the_examiner_and_starts_its_deadline() {
     let w = world();
     let mut case = registered(&w);
     let out = case
-        .apply(Command::Forward { letter_number: "L-1".into(), examiner: w.bkn.id.clone() }, &ctx(&w, &w.bawaslu, at(2024, 9, 5)))
+        .apply(
+            Command::Forward {
+                letter_number: "L-1".into(),
+                examiner: w.bkn.id.clone(),
+            },
+            &ctx(&w, &w.bawaslu, at(2024, 9, 5)),
+        )
         .unwrap();
-    assert_eq!((out.action, out.from, out.to), (Action::Forward, CaseState::Registered, CaseState::Forwarded));
+    assert_eq!(
+        (out.action, out.from, out.to),
+        (Action::Forward, CaseState::Registered, CaseState::Forwarded)
+    );
     assert_eq!(case.examiner.as_ref(), Some(&w.bkn.id));
     assert_eq!(case.forwarded_on, Some(day(2024, 9, 5)));
     assert_eq!(case.version, 2);
     assert_eq!(case.deadlines[0].status, DeadlineStatus::Met);
-    let exam = case.deadlines.iter().find(|d| d.step == DeadlineStep::ExaminerAction).unwrap();
+    let exam = case
+        .deadlines
+        .iter()
+        .find(|d| d.step == DeadlineStep::ExaminerAction)
+        .unwrap();
     assert_eq!((exam.agency.as_str(), exam.due), ("bkn", day(2024, 9, 19)));
 }
 
@@ -127,19 +167,31 @@ fn a_refused_step_leaves_the_record_untouched() {
     let w = world();
     let mut case = registered(&w);
     let before = case.clone();
-    let err = case.apply(recommend(), &ctx(&w, &w.bawaslu, at(2024, 9, 5))).unwrap_err();
+    let err = case
+        .apply(recommend(), &ctx(&w, &w.bawaslu, at(2024, 9, 5)))
+        .unwrap_err();
     assert_eq!(err, StepError::Denied(Denial::NotTheExaminer));
-    let err = case.apply(Command::Accept, &ctx(&w, &w.bkn, at(2024, 9, 5))).unwrap_err();
+    let err = case
+        .apply(Command::Accept, &ctx(&w, &w.bkn, at(2024, 9, 5)))
+        .unwrap_err();
     assert_eq!(err, StepError::Denied(Denial::NotTheExaminer));
     assert_eq!(case, before);
 }
 
 fn sanction_recommended(w: &World) -> CaseRecord {
     let mut case = registered(w);
-    case.apply(Command::Forward { letter_number: "L-1".into(), examiner: w.bkn.id.clone() }, &ctx(w, &w.bawaslu, at(2024, 9, 5)))
+    case.apply(
+        Command::Forward {
+            letter_number: "L-1".into(),
+            examiner: w.bkn.id.clone(),
+        },
+        &ctx(w, &w.bawaslu, at(2024, 9, 5)),
+    )
+    .unwrap();
+    case.apply(Command::Accept, &ctx(w, &w.bkn, at(2024, 9, 6)))
         .unwrap();
-    case.apply(Command::Accept, &ctx(w, &w.bkn, at(2024, 9, 6))).unwrap();
-    case.apply(recommend(), &ctx(w, &w.bkn, at(2024, 9, 10))).unwrap();
+    case.apply(recommend(), &ctx(w, &w.bkn, at(2024, 9, 10)))
+        .unwrap();
     case
 }
 
@@ -147,14 +199,28 @@ fn sanction_recommended(w: &World) -> CaseRecord {
 fn a_late_decree_marks_the_ppk_deadline_missed() {
     let w = world();
     let mut case = sanction_recommended(&w);
-    let ppk_deadline = case.deadlines.iter().find(|d| d.step == DeadlineStep::PpkAction).unwrap().clone();
+    let ppk_deadline = case
+        .deadlines
+        .iter()
+        .find(|d| d.step == DeadlineStep::PpkAction)
+        .unwrap()
+        .clone();
     assert_eq!(ppk_deadline.due, day(2024, 9, 20));
     let decree = Command::RecordSanctionDecree {
-        sanctions: vec![ImposedSanction { code: "SEVERE_DEMOTION_12M".into(), decree_number: "SK-9".into(), decree_date: day(2024, 10, 1) }],
+        sanctions: vec![ImposedSanction {
+            code: "SEVERE_DEMOTION_12M".into(),
+            decree_number: "SK-9".into(),
+            decree_date: day(2024, 10, 1),
+        }],
     };
-    case.apply(decree, &ctx(&w, &w.ppk, at(2024, 10, 1))).unwrap();
+    case.apply(decree, &ctx(&w, &w.ppk, at(2024, 10, 1)))
+        .unwrap();
     assert_eq!(case.state, CaseState::Sanctioned);
-    let after = case.deadlines.iter().find(|d| d.step == DeadlineStep::PpkAction).unwrap();
+    let after = case
+        .deadlines
+        .iter()
+        .find(|d| d.step == DeadlineStep::PpkAction)
+        .unwrap();
     assert_eq!(after.status, DeadlineStatus::Missed);
 }
 
@@ -162,20 +228,48 @@ fn a_late_decree_marks_the_ppk_deadline_missed() {
 fn a_block_is_lifted_when_bkn_records_the_sanction() {
     let w = world();
     let mut case = sanction_recommended(&w);
-    let block = || Command::BlockPersonnelData { reason: "PPK deadline missed".into() };
-    case.apply(block(), &ctx(&w, &w.bkn, at(2024, 9, 25))).unwrap();
-    assert!(case.personnel_data_blocked);
-    let err = case.apply(block(), &ctx(&w, &w.bkn, at(2024, 9, 25))).unwrap_err();
-    assert!(matches!(err, StepError::Precondition { reason: "ALREADY_BLOCKED", .. }));
-    let decree = Command::RecordSanctionDecree {
-        sanctions: vec![ImposedSanction { code: "SEVERE_DEMOTION_12M".into(), decree_number: "SK-9".into(), decree_date: day(2024, 10, 1) }],
+    let block = || Command::BlockPersonnelData {
+        reason: "PPK deadline missed".into(),
     };
-    case.apply(decree, &ctx(&w, &w.ppk, at(2024, 10, 1))).unwrap();
-    case.apply(Command::RecordInRegistry { reference: "IDIS-1".into() }, &ctx(&w, &w.bkn, at(2024, 10, 2))).unwrap();
+    case.apply(block(), &ctx(&w, &w.bkn, at(2024, 9, 25)))
+        .unwrap();
+    assert!(case.personnel_data_blocked);
+    let err = case
+        .apply(block(), &ctx(&w, &w.bkn, at(2024, 9, 25)))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        StepError::Precondition {
+            reason: "ALREADY_BLOCKED",
+            ..
+        }
+    ));
+    let decree = Command::RecordSanctionDecree {
+        sanctions: vec![ImposedSanction {
+            code: "SEVERE_DEMOTION_12M".into(),
+            decree_number: "SK-9".into(),
+            decree_date: day(2024, 10, 1),
+        }],
+    };
+    case.apply(decree, &ctx(&w, &w.ppk, at(2024, 10, 1)))
+        .unwrap();
+    case.apply(
+        Command::RecordInRegistry {
+            reference: "IDIS-1".into(),
+        },
+        &ctx(&w, &w.bkn, at(2024, 10, 2)),
+    )
+    .unwrap();
     assert_eq!(case.state, CaseState::Recorded);
     assert!(!case.personnel_data_blocked);
     let kinds: Vec<_> = case.escalations.iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, [EscalationKind::PersonnelDataBlocked, EscalationKind::PersonnelDataUnblocked]);
+    assert_eq!(
+        kinds,
+        [
+            EscalationKind::PersonnelDataBlocked,
+            EscalationKind::PersonnelDataUnblocked
+        ]
+    );
     assert_eq!(case.outcome.registry_reference.as_deref(), Some("IDIS-1"));
 }
 
@@ -183,30 +277,79 @@ fn a_block_is_lifted_when_bkn_records_the_sanction() {
 fn unblocking_what_is_not_blocked_is_refused() {
     let w = world();
     let mut case = sanction_recommended(&w);
-    let err = case.apply(Command::UnblockPersonnelData { reason: "x".into() }, &ctx(&w, &w.bkn, at(2024, 9, 25))).unwrap_err();
-    assert!(matches!(err, StepError::Precondition { reason: "NOT_BLOCKED", .. }));
+    let err = case
+        .apply(
+            Command::UnblockPersonnelData { reason: "x".into() },
+            &ctx(&w, &w.bkn, at(2024, 9, 25)),
+        )
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        StepError::Precondition {
+            reason: "NOT_BLOCKED",
+            ..
+        }
+    ));
 }
 
 #[test]
 fn closing_a_case_moots_its_open_deadlines_and_then_accepts_nothing() {
     let w = world();
     let mut case = registered(&w);
-    case.apply(Command::Dismiss { rationale: "bukan pelanggaran".into() }, &ctx(&w, &w.bawaslu, at(2024, 9, 5))).unwrap();
+    case.apply(
+        Command::Dismiss {
+            rationale: "bukan pelanggaran".into(),
+        },
+        &ctx(&w, &w.bawaslu, at(2024, 9, 5)),
+    )
+    .unwrap();
     assert_eq!(case.state, CaseState::Dismissed);
-    assert!(case.deadlines.iter().all(|d| d.status != DeadlineStatus::Open));
-    let err = case.apply(Command::AddNote { text: "late".into() }, &ctx(&w, &w.bawaslu, at(2024, 9, 6))).unwrap_err();
-    assert_eq!(err, StepError::Transition(TransitionError::CaseClosed { state: CaseState::Dismissed }));
+    assert!(
+        case.deadlines
+            .iter()
+            .all(|d| d.status != DeadlineStatus::Open)
+    );
+    let err = case
+        .apply(
+            Command::AddNote {
+                text: "late".into(),
+            },
+            &ctx(&w, &w.bawaslu, at(2024, 9, 6)),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StepError::Transition(TransitionError::CaseClosed {
+            state: CaseState::Dismissed
+        })
+    );
 }
 
 #[test]
 fn the_review_can_be_extended_once() {
     let w = world();
     let mut case = registered(&w);
-    let extend = || Command::ExtendReview { reason: "butuh keterangan saksi".into() };
-    case.apply(extend(), &ctx(&w, &w.bawaslu, at(2024, 9, 5))).unwrap();
-    assert!(case.deadlines.iter().any(|d| d.step == DeadlineStep::BawasluReviewExtended && d.status == DeadlineStatus::Open));
-    let err = case.apply(extend(), &ctx(&w, &w.bawaslu, at(2024, 9, 6))).unwrap_err();
-    assert!(matches!(err, StepError::Precondition { reason: "REVIEW_ALREADY_EXTENDED", .. }));
+    let extend = || Command::ExtendReview {
+        reason: "butuh keterangan saksi".into(),
+    };
+    case.apply(extend(), &ctx(&w, &w.bawaslu, at(2024, 9, 5)))
+        .unwrap();
+    assert!(
+        case.deadlines
+            .iter()
+            .any(|d| d.step == DeadlineStep::BawasluReviewExtended
+                && d.status == DeadlineStatus::Open)
+    );
+    let err = case
+        .apply(extend(), &ctx(&w, &w.bawaslu, at(2024, 9, 6)))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        StepError::Precondition {
+            reason: "REVIEW_ALREADY_EXTENDED",
+            ..
+        }
+    ));
 }
 
 #[test]

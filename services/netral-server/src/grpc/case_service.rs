@@ -60,11 +60,21 @@ impl CaseApi {
             .store
             .execute(meta, move |current: Option<CaseRecord>| {
                 let mut case = current.ok_or_else(|| Error::NotFound("case".into()))?;
-                let ctx = StepContext { actor: &actor, now, today: Clock::date_of(now), catalogue: &catalogue };
+                let ctx = StepContext {
+                    actor: &actor,
+                    now,
+                    today: Clock::date_of(now),
+                    catalogue: &catalogue,
+                };
                 let event_payload = payload::command(&command);
                 let outcome = case.apply(command, &ctx)?;
                 let response = convert::case(&case).encode_to_vec();
-                Ok::<_, Error>(Applied { case, outcome, event_payload, response })
+                Ok::<_, Error>(Applied {
+                    case,
+                    outcome,
+                    event_payload,
+                    response,
+                })
             })
             .await;
         reply(executed)
@@ -93,120 +103,285 @@ fn reply(executed: Result<Executed, ExecuteError<Error>>) -> Result<pb::Case, Er
         Err(ExecuteError::Step(err)) => return Err(err),
         Err(ExecuteError::Store(err)) => return Err(err.into()),
     };
-    pb::Case::decode(bytes.as_slice()).map_err(|e| Error::Unexpected(format!("stored reply does not decode: {e}")))
+    pb::Case::decode(bytes.as_slice())
+        .map_err(|e| Error::Unexpected(format!("stored reply does not decode: {e}")))
 }
 
 macro_rules! case_reply {
     ($resp:ident, $result:expr) => {
-        $result.map(|case| Response::new(pb::$resp { r#case: Some(case) })).map_err(Status::from)
+        $result
+            .map(|case| Response::new(pb::$resp { r#case: Some(case) }))
+            .map_err(Status::from)
     };
 }
 
 #[tonic::async_trait]
 impl CaseService for CaseApi {
-    async fn register_case(&self, req: Request<pb::RegisterCaseRequest>) -> Result<Response<pb::RegisterCaseResponse>, Status> {
+    async fn register_case(
+        &self,
+        req: Request<pb::RegisterCaseRequest>,
+    ) -> Result<Response<pb::RegisterCaseResponse>, Status> {
         case_reply!(RegisterCaseResponse, self.register(req).await)
     }
 
-    async fn extend_review(&self, req: Request<pb::ExtendReviewRequest>) -> Result<Response<pb::ExtendReviewResponse>, Status> {
+    async fn extend_review(
+        &self,
+        req: Request<pb::ExtendReviewRequest>,
+    ) -> Result<Response<pb::ExtendReviewResponse>, Status> {
         let m = req.get_ref();
-        let parsed = parse::text_step(&m.name, &m.etag, &m.request_id, "reason", &m.reason, |reason| Command::ExtendReview { reason });
-        case_reply!(ExtendReviewResponse, self.step(&req, "ExtendReview", parsed).await)
+        let parsed = parse::text_step(
+            &m.name,
+            &m.etag,
+            &m.request_id,
+            "reason",
+            &m.reason,
+            |reason| Command::ExtendReview { reason },
+        );
+        case_reply!(
+            ExtendReviewResponse,
+            self.step(&req, "ExtendReview", parsed).await
+        )
     }
 
-    async fn dismiss_case(&self, req: Request<pb::DismissCaseRequest>) -> Result<Response<pb::DismissCaseResponse>, Status> {
+    async fn dismiss_case(
+        &self,
+        req: Request<pb::DismissCaseRequest>,
+    ) -> Result<Response<pb::DismissCaseResponse>, Status> {
         let m = req.get_ref();
-        let parsed = parse::text_step(&m.name, &m.etag, &m.request_id, "rationale", &m.rationale, |rationale| Command::Dismiss { rationale });
-        case_reply!(DismissCaseResponse, self.step(&req, "DismissCase", parsed).await)
+        let parsed = parse::text_step(
+            &m.name,
+            &m.etag,
+            &m.request_id,
+            "rationale",
+            &m.rationale,
+            |rationale| Command::Dismiss { rationale },
+        );
+        case_reply!(
+            DismissCaseResponse,
+            self.step(&req, "DismissCase", parsed).await
+        )
     }
 
-    async fn forward_case(&self, req: Request<pb::ForwardCaseRequest>) -> Result<Response<pb::ForwardCaseResponse>, Status> {
+    async fn forward_case(
+        &self,
+        req: Request<pb::ForwardCaseRequest>,
+    ) -> Result<Response<pb::ForwardCaseResponse>, Status> {
         let m = req.get_ref();
-        let parsed = parse::text_step(&m.name, &m.etag, &m.request_id, "letter_number", &m.letter_number, |l| l)
-            .and_then(|(target, letter_number)| {
-                Ok((target, Command::Forward { letter_number, examiner: self.examiner_today()? }))
-            });
-        case_reply!(ForwardCaseResponse, self.step(&req, "ForwardCase", parsed).await)
+        let parsed = parse::text_step(
+            &m.name,
+            &m.etag,
+            &m.request_id,
+            "letter_number",
+            &m.letter_number,
+            |l| l,
+        )
+        .and_then(|(target, letter_number)| {
+            Ok((
+                target,
+                Command::Forward {
+                    letter_number,
+                    examiner: self.examiner_today()?,
+                },
+            ))
+        });
+        case_reply!(
+            ForwardCaseResponse,
+            self.step(&req, "ForwardCase", parsed).await
+        )
     }
 
-    async fn accept_case(&self, req: Request<pb::AcceptCaseRequest>) -> Result<Response<pb::AcceptCaseResponse>, Status> {
+    async fn accept_case(
+        &self,
+        req: Request<pb::AcceptCaseRequest>,
+    ) -> Result<Response<pb::AcceptCaseResponse>, Status> {
         let m = req.get_ref();
         let parsed = parse::bare_step(&m.name, &m.etag, &m.request_id, Command::Accept);
-        case_reply!(AcceptCaseResponse, self.step(&req, "AcceptCase", parsed).await)
+        case_reply!(
+            AcceptCaseResponse,
+            self.step(&req, "AcceptCase", parsed).await
+        )
     }
 
-    async fn conclude_not_proven(&self, req: Request<pb::ConcludeNotProvenRequest>) -> Result<Response<pb::ConcludeNotProvenResponse>, Status> {
+    async fn conclude_not_proven(
+        &self,
+        req: Request<pb::ConcludeNotProvenRequest>,
+    ) -> Result<Response<pb::ConcludeNotProvenResponse>, Status> {
         let m = req.get_ref();
-        let parsed = parse::text_step(&m.name, &m.etag, &m.request_id, "rationale", &m.rationale, |rationale| Command::ConcludeNotProven { rationale });
-        case_reply!(ConcludeNotProvenResponse, self.step(&req, "ConcludeNotProven", parsed).await)
+        let parsed = parse::text_step(
+            &m.name,
+            &m.etag,
+            &m.request_id,
+            "rationale",
+            &m.rationale,
+            |rationale| Command::ConcludeNotProven { rationale },
+        );
+        case_reply!(
+            ConcludeNotProvenResponse,
+            self.step(&req, "ConcludeNotProven", parsed).await
+        )
     }
 
-    async fn recommend_sanction(&self, req: Request<pb::RecommendSanctionRequest>) -> Result<Response<pb::RecommendSanctionResponse>, Status> {
+    async fn recommend_sanction(
+        &self,
+        req: Request<pb::RecommendSanctionRequest>,
+    ) -> Result<Response<pb::RecommendSanctionResponse>, Status> {
         let parsed = parse::recommend(req.get_ref());
-        case_reply!(RecommendSanctionResponse, self.step(&req, "RecommendSanction", parsed).await)
+        case_reply!(
+            RecommendSanctionResponse,
+            self.step(&req, "RecommendSanction", parsed).await
+        )
     }
 
-    async fn acknowledge_recommendation(&self, req: Request<pb::AcknowledgeRecommendationRequest>) -> Result<Response<pb::AcknowledgeRecommendationResponse>, Status> {
+    async fn acknowledge_recommendation(
+        &self,
+        req: Request<pb::AcknowledgeRecommendationRequest>,
+    ) -> Result<Response<pb::AcknowledgeRecommendationResponse>, Status> {
         let m = req.get_ref();
         let parsed = parse::bare_step(&m.name, &m.etag, &m.request_id, Command::Acknowledge);
-        case_reply!(AcknowledgeRecommendationResponse, self.step(&req, "AcknowledgeRecommendation", parsed).await)
+        case_reply!(
+            AcknowledgeRecommendationResponse,
+            self.step(&req, "AcknowledgeRecommendation", parsed).await
+        )
     }
 
-    async fn record_sanction_decree(&self, req: Request<pb::RecordSanctionDecreeRequest>) -> Result<Response<pb::RecordSanctionDecreeResponse>, Status> {
+    async fn record_sanction_decree(
+        &self,
+        req: Request<pb::RecordSanctionDecreeRequest>,
+    ) -> Result<Response<pb::RecordSanctionDecreeResponse>, Status> {
         let parsed = parse::decree(req.get_ref(), &self.state.catalogue);
-        case_reply!(RecordSanctionDecreeResponse, self.step(&req, "RecordSanctionDecree", parsed).await)
+        case_reply!(
+            RecordSanctionDecreeResponse,
+            self.step(&req, "RecordSanctionDecree", parsed).await
+        )
     }
 
-    async fn report_subject_separated(&self, req: Request<pb::ReportSubjectSeparatedRequest>) -> Result<Response<pb::ReportSubjectSeparatedResponse>, Status> {
+    async fn report_subject_separated(
+        &self,
+        req: Request<pb::ReportSubjectSeparatedRequest>,
+    ) -> Result<Response<pb::ReportSubjectSeparatedResponse>, Status> {
         let parsed = parse::separated(req.get_ref());
-        case_reply!(ReportSubjectSeparatedResponse, self.step(&req, "ReportSubjectSeparated", parsed).await)
+        case_reply!(
+            ReportSubjectSeparatedResponse,
+            self.step(&req, "ReportSubjectSeparated", parsed).await
+        )
     }
 
-    async fn record_in_registry(&self, req: Request<pb::RecordInRegistryRequest>) -> Result<Response<pb::RecordInRegistryResponse>, Status> {
+    async fn record_in_registry(
+        &self,
+        req: Request<pb::RecordInRegistryRequest>,
+    ) -> Result<Response<pb::RecordInRegistryResponse>, Status> {
         let m = req.get_ref();
-        let parsed = parse::text_step(&m.name, &m.etag, &m.request_id, "registry_reference", &m.registry_reference, |reference| Command::RecordInRegistry { reference });
-        case_reply!(RecordInRegistryResponse, self.step(&req, "RecordInRegistry", parsed).await)
+        let parsed = parse::text_step(
+            &m.name,
+            &m.etag,
+            &m.request_id,
+            "registry_reference",
+            &m.registry_reference,
+            |reference| Command::RecordInRegistry { reference },
+        );
+        case_reply!(
+            RecordInRegistryResponse,
+            self.step(&req, "RecordInRegistry", parsed).await
+        )
     }
 
-    async fn block_personnel_data(&self, req: Request<pb::BlockPersonnelDataRequest>) -> Result<Response<pb::BlockPersonnelDataResponse>, Status> {
+    async fn block_personnel_data(
+        &self,
+        req: Request<pb::BlockPersonnelDataRequest>,
+    ) -> Result<Response<pb::BlockPersonnelDataResponse>, Status> {
         let m = req.get_ref();
-        let parsed = parse::text_step(&m.name, &m.etag, &m.request_id, "reason", &m.reason, |reason| Command::BlockPersonnelData { reason });
-        case_reply!(BlockPersonnelDataResponse, self.step(&req, "BlockPersonnelData", parsed).await)
+        let parsed = parse::text_step(
+            &m.name,
+            &m.etag,
+            &m.request_id,
+            "reason",
+            &m.reason,
+            |reason| Command::BlockPersonnelData { reason },
+        );
+        case_reply!(
+            BlockPersonnelDataResponse,
+            self.step(&req, "BlockPersonnelData", parsed).await
+        )
     }
 
-    async fn unblock_personnel_data(&self, req: Request<pb::UnblockPersonnelDataRequest>) -> Result<Response<pb::UnblockPersonnelDataResponse>, Status> {
+    async fn unblock_personnel_data(
+        &self,
+        req: Request<pb::UnblockPersonnelDataRequest>,
+    ) -> Result<Response<pb::UnblockPersonnelDataResponse>, Status> {
         let m = req.get_ref();
-        let parsed = parse::text_step(&m.name, &m.etag, &m.request_id, "reason", &m.reason, |reason| Command::UnblockPersonnelData { reason });
-        case_reply!(UnblockPersonnelDataResponse, self.step(&req, "UnblockPersonnelData", parsed).await)
+        let parsed = parse::text_step(
+            &m.name,
+            &m.etag,
+            &m.request_id,
+            "reason",
+            &m.reason,
+            |reason| Command::UnblockPersonnelData { reason },
+        );
+        case_reply!(
+            UnblockPersonnelDataResponse,
+            self.step(&req, "UnblockPersonnelData", parsed).await
+        )
     }
 
-    async fn send_warning_letter(&self, req: Request<pb::SendWarningLetterRequest>) -> Result<Response<pb::SendWarningLetterResponse>, Status> {
+    async fn send_warning_letter(
+        &self,
+        req: Request<pb::SendWarningLetterRequest>,
+    ) -> Result<Response<pb::SendWarningLetterResponse>, Status> {
         let parsed = parse::warning(req.get_ref());
-        case_reply!(SendWarningLetterResponse, self.step(&req, "SendWarningLetter", parsed).await)
+        case_reply!(
+            SendWarningLetterResponse,
+            self.step(&req, "SendWarningLetter", parsed).await
+        )
     }
 
-    async fn cancel_case(&self, req: Request<pb::CancelCaseRequest>) -> Result<Response<pb::CancelCaseResponse>, Status> {
+    async fn cancel_case(
+        &self,
+        req: Request<pb::CancelCaseRequest>,
+    ) -> Result<Response<pb::CancelCaseResponse>, Status> {
         let parsed = parse::cancel(req.get_ref());
-        case_reply!(CancelCaseResponse, self.step(&req, "CancelCase", parsed).await)
+        case_reply!(
+            CancelCaseResponse,
+            self.step(&req, "CancelCase", parsed).await
+        )
     }
 
-    async fn attach_evidence(&self, req: Request<pb::AttachEvidenceRequest>) -> Result<Response<pb::AttachEvidenceResponse>, Status> {
+    async fn attach_evidence(
+        &self,
+        req: Request<pb::AttachEvidenceRequest>,
+    ) -> Result<Response<pb::AttachEvidenceResponse>, Status> {
         let parsed = parse::attach(req.get_ref());
-        case_reply!(AttachEvidenceResponse, self.step(&req, "AttachEvidence", parsed).await)
+        case_reply!(
+            AttachEvidenceResponse,
+            self.step(&req, "AttachEvidence", parsed).await
+        )
     }
 
-    async fn add_note(&self, req: Request<pb::AddNoteRequest>) -> Result<Response<pb::AddNoteResponse>, Status> {
+    async fn add_note(
+        &self,
+        req: Request<pb::AddNoteRequest>,
+    ) -> Result<Response<pb::AddNoteResponse>, Status> {
         let m = req.get_ref();
-        let parsed = parse::text_step(&m.name, &m.etag, &m.request_id, "text", &m.text, |text| Command::AddNote { text });
+        let parsed = parse::text_step(&m.name, &m.etag, &m.request_id, "text", &m.text, |text| {
+            Command::AddNote { text }
+        });
         case_reply!(AddNoteResponse, self.step(&req, "AddNote", parsed).await)
     }
 
-    async fn get_case(&self, req: Request<pb::GetCaseRequest>) -> Result<Response<pb::GetCaseResponse>, Status> {
+    async fn get_case(
+        &self,
+        req: Request<pb::GetCaseRequest>,
+    ) -> Result<Response<pb::GetCaseResponse>, Status> {
         case_reply!(GetCaseResponse, self.get(req).await)
     }
 
-    async fn list_cases(&self, req: Request<pb::ListCasesRequest>) -> Result<Response<pb::ListCasesResponse>, Status> {
-        self.list(req).await.map(Response::new).map_err(Status::from)
+    async fn list_cases(
+        &self,
+        req: Request<pb::ListCasesRequest>,
+    ) -> Result<Response<pb::ListCasesResponse>, Status> {
+        self.list(req)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
     }
 }
 
@@ -215,7 +390,11 @@ impl CaseApi {
         let caller = self.state.caller(&req)?;
         let now = self.state.clock.now();
         let today = Clock::date_of(now);
-        let cx = ParseContext { catalogue: &self.state.catalogue, directory: &self.state.directory, today };
+        let cx = ParseContext {
+            catalogue: &self.state.catalogue,
+            directory: &self.state.directory,
+            today,
+        };
         let (request_id, filing) = parse::register(req.get_ref(), &cx)?;
         let case_id = netral_domain::CaseId::new();
         let meta = MutationMeta {
@@ -233,11 +412,21 @@ impl CaseApi {
             .state
             .store
             .execute(meta, move |_existing: Option<CaseRecord>| {
-                let ctx = StepContext { actor: &actor, now, today, catalogue: &catalogue };
+                let ctx = StepContext {
+                    actor: &actor,
+                    now,
+                    today,
+                    catalogue: &catalogue,
+                };
                 let event_payload = payload::registration(&filing);
                 let (case, outcome) = CaseRecord::register(case_id, filing, &ctx)?;
                 let response = convert::case(&case).encode_to_vec();
-                Ok::<_, Error>(Applied { case, outcome, event_payload, response })
+                Ok::<_, Error>(Applied {
+                    case,
+                    outcome,
+                    event_payload,
+                    response,
+                })
             })
             .await;
         reply(executed)
@@ -249,13 +438,21 @@ impl CaseApi {
         let id = fields.case_name("name", &req.get_ref().name);
         fields.finish()?;
         let id = super::fields::present(id)?;
-        let case = self.state.store.get_case(id).await?.ok_or_else(|| Error::NotFound("case".into()))?;
+        let case = self
+            .state
+            .store
+            .get_case(id)
+            .await?
+            .ok_or_else(|| Error::NotFound("case".into()))?;
         let today = Clock::date_of(self.state.clock.now());
         policy::may_read_case(&caller.profile, &case.parties(), today)?;
         Ok(convert::case(&case))
     }
 
-    async fn list(&self, req: Request<pb::ListCasesRequest>) -> Result<pb::ListCasesResponse, Error> {
+    async fn list(
+        &self,
+        req: Request<pb::ListCasesRequest>,
+    ) -> Result<pb::ListCasesResponse, Error> {
         let caller = self.state.caller(&req)?;
         let m = req.get_ref();
         let wanted = filter::parse(&m.filter)?;
@@ -293,6 +490,9 @@ impl CaseApi {
             (true, Some(last)) => filter::page_token(last.id, &m.filter),
             _ => String::new(),
         };
-        Ok(pb::ListCasesResponse { cases: cases.iter().map(convert::case).collect(), next_page_token })
+        Ok(pb::ListCasesResponse {
+            cases: cases.iter().map(convert::case).collect(),
+            next_page_token,
+        })
     }
 }

@@ -1,14 +1,16 @@
 //! Domain values → wire messages. One function per message, no decisions.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use netral_domain::AgencyId;
 use netral_domain::case::{
     CancelReason, CaseRecord, CaseSource, DeadlineStatus, ElectionPhase, EscalationKind,
     SeparationReason,
 };
-use netral_domain::catalogue::{DeadlineStep, ElectionKind, MoralKind, SanctionLevel, SanctionTrack};
+use netral_domain::catalogue::{
+    DeadlineStep, ElectionKind, MoralKind, SanctionLevel, SanctionTrack,
+};
 use netral_domain::ids::SubjectIdKind;
 use netral_domain::state::CaseState;
-use netral_domain::AgencyId;
 use netral_proto::google::r#type::Date;
 use netral_proto::v1 as pb;
 
@@ -19,12 +21,19 @@ pub fn agency_name(id: &AgencyId) -> String {
 
 /// A calendar date on the wire.
 pub fn date(d: NaiveDate) -> Date {
-    Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
+    Date {
+        year: d.year(),
+        month: d.month() as i32,
+        day: d.day() as i32,
+    }
 }
 
 /// An instant on the wire.
 pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: t.timestamp_subsec_nanos() as i32,
+    }
 }
 
 /// The wire enum of a case state.
@@ -171,12 +180,15 @@ pub fn case(c: &CaseRecord) -> pb::Case {
         summary: f.summary.clone(),
         forward_date: c.forwarded_on.map(date),
         forward_letter_number: c.forward_letter_number.clone().unwrap_or_default(),
-        recommendation: c.recommendation.as_ref().map(|r| pb::SanctionRecommendation {
-            level: sanction_track(r.track) as i32,
-            moral_sanction: moral(r.moral) as i32,
-            letter_number: r.letter_number.clone(),
-            rationale: r.rationale.clone(),
-        }),
+        recommendation: c
+            .recommendation
+            .as_ref()
+            .map(|r| pb::SanctionRecommendation {
+                level: sanction_track(r.track) as i32,
+                moral_sanction: moral(r.moral) as i32,
+                letter_number: r.letter_number.clone(),
+                rationale: r.rationale.clone(),
+            }),
         imposed_sanctions: c
             .imposed_sanctions
             .iter()
@@ -233,7 +245,10 @@ pub fn case(c: &CaseRecord) -> pb::Case {
             .collect(),
         outcome: Some(pb::Outcome {
             rationale: outcome.rationale.clone().unwrap_or_default(),
-            cancel_reason: outcome.cancel.as_ref().map_or(0, |(r, _)| cancel_reason(*r) as i32),
+            cancel_reason: outcome
+                .cancel
+                .as_ref()
+                .map_or(0, |(r, _)| cancel_reason(*r) as i32),
             separation_reason: outcome
                 .separation
                 .as_ref()

@@ -37,7 +37,12 @@ impl DirectoryApi {
 }
 
 /// One page of `items` after the position in `token`, and the token of the next page.
-fn page<T>(items: Vec<T>, page_size: i32, token: &str, filter: &str) -> Result<(Vec<T>, String), Error> {
+fn page<T>(
+    items: Vec<T>,
+    page_size: i32,
+    token: &str,
+    filter: &str,
+) -> Result<(Vec<T>, String), Error> {
     if page_size < 0 {
         return Err(Error::invalid("page_size", "must not be negative"));
     }
@@ -48,17 +53,37 @@ fn page<T>(items: Vec<T>, page_size: i32, token: &str, filter: &str) -> Result<(
     let start = if token.is_empty() {
         0
     } else {
-        let bad = || Error::invalid("page_token", "not a page token of this listing; start again without it");
-        let text = URL_SAFE_NO_PAD.decode(token).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
+        let bad = || {
+            Error::invalid(
+                "page_token",
+                "not a page token of this listing; start again without it",
+            )
+        };
+        let text = URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(bad)?;
         let (offset, bound) = text.split_once('|').ok_or_else(bad)?;
         if bound != filter {
-            return Err(Error::invalid("page_token", "this page token was issued for a different filter"));
+            return Err(Error::invalid(
+                "page_token",
+                "this page token was issued for a different filter",
+            ));
         }
         offset.parse::<usize>().map_err(|_| bad())?
     };
     let end = start.saturating_add(size).min(items.len());
-    let next = if end < items.len() { URL_SAFE_NO_PAD.encode(format!("{end}|{filter}")) } else { String::new() };
-    let page = items.into_iter().skip(start).take(end.saturating_sub(start)).collect();
+    let next = if end < items.len() {
+        URL_SAFE_NO_PAD.encode(format!("{end}|{filter}"))
+    } else {
+        String::new()
+    };
+    let page = items
+        .into_iter()
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .collect();
     Ok((page, next))
 }
 
@@ -70,20 +95,36 @@ fn terms<'a>(filter: &'a str, allowed: &[&str]) -> Result<Vec<(&'a str, &'a str)
     filter
         .split(" AND ")
         .map(|term| {
-            let (k, v) = term.split_once('=').ok_or_else(|| Error::invalid("filter", format!("`{}` is not a `field = value` term", term.trim())))?;
+            let (k, v) = term.split_once('=').ok_or_else(|| {
+                Error::invalid(
+                    "filter",
+                    format!("`{}` is not a `field = value` term", term.trim()),
+                )
+            })?;
             let (k, v) = (k.trim(), v.trim());
-            let v = v.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(v);
+            let v = v
+                .strip_prefix('"')
+                .and_then(|s| s.strip_suffix('"'))
+                .unwrap_or(v);
             if allowed.contains(&k) {
                 Ok((k, v))
             } else {
-                Err(Error::invalid("filter", format!("`{k}` cannot be filtered on here; use one of: {}", allowed.join(", "))))
+                Err(Error::invalid(
+                    "filter",
+                    format!(
+                        "`{k}` cannot be filtered on here; use one of: {}",
+                        allowed.join(", ")
+                    ),
+                ))
             }
         })
         .collect()
 }
 
 fn region_filter(value: &str) -> Result<RegionCode, Error> {
-    value.parse().map_err(|e| Error::invalid("filter", format!("region code `{value}`: {e}")))
+    value
+        .parse()
+        .map_err(|e| Error::invalid("filter", format!("region code `{value}`: {e}")))
 }
 
 fn role(r: Role) -> pb::Role {
@@ -107,7 +148,11 @@ impl DirectoryApi {
         pb::Agency {
             name: convert::agency_name(&entry.profile.id),
             display_name: entry.display_name.clone(),
-            region_code: entry.profile.jurisdiction.map(|r| r.to_string()).unwrap_or_default(),
+            region_code: entry
+                .profile
+                .jurisdiction
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
             grants: entry
                 .profile
                 .grants
@@ -122,14 +167,19 @@ impl DirectoryApi {
         }
     }
 
-    fn list_agencies(&self, m: &pb::ListAgenciesRequest) -> Result<pb::ListAgenciesResponse, Error> {
+    fn list_agencies(
+        &self,
+        m: &pb::ListAgenciesRequest,
+    ) -> Result<pb::ListAgenciesResponse, Error> {
         let mut wanted_role = None;
         let mut wanted_region = None;
         for (k, v) in terms(&m.filter, &["role", "region_code"])? {
             match k {
                 "role" => {
                     let r = Role::ALL.into_iter().find(|r| role(*r).as_str_name() == v);
-                    wanted_role = Some(r.ok_or_else(|| Error::invalid("filter", format!("`{v}` is not a role such as ROLE_PPK")))?);
+                    wanted_role = Some(r.ok_or_else(|| {
+                        Error::invalid("filter", format!("`{v}` is not a role such as ROLE_PPK"))
+                    })?);
                 }
                 _ => wanted_region = Some(region_filter(v)?),
             }
@@ -139,12 +189,17 @@ impl DirectoryApi {
             .directory
             .iter()
             .filter(|e| wanted_role.is_none_or(|r| e.profile.grants.iter().any(|g| g.role == r)))
-            .filter(|e| wanted_region.is_none_or(|r| e.profile.jurisdiction.is_some_and(|j| r.covers(&j))))
+            .filter(|e| {
+                wanted_region.is_none_or(|r| e.profile.jurisdiction.is_some_and(|j| r.covers(&j)))
+            })
             .map(|e| self.agency(e))
             .collect();
         agencies.sort_by(|a, b| a.name.cmp(&b.name));
         let (agencies, next_page_token) = page(agencies, m.page_size, &m.page_token, &m.filter)?;
-        Ok(pb::ListAgenciesResponse { agencies, next_page_token })
+        Ok(pb::ListAgenciesResponse {
+            agencies,
+            next_page_token,
+        })
     }
 
     fn list_regions(&self, m: &pb::ListRegionsRequest) -> Result<pb::ListRegionsResponse, Error> {
@@ -156,21 +211,37 @@ impl DirectoryApi {
         let mut all = Vec::with_capacity(regions.len());
         for (province, name) in regions.provinces() {
             all.push((province, name.to_owned()));
-            all.extend(regions.regencies_in(province).map(|(c, n)| (c, n.to_owned())));
+            all.extend(
+                regions
+                    .regencies_in(province)
+                    .map(|(c, n)| (c, n.to_owned())),
+            );
         }
         let regions: Vec<_> = all
             .into_iter()
             .filter(|(code, _)| prefix.is_none_or(|p| p.covers(code)))
-            .map(|(code, name)| pb::Region { code: code.to_string(), display_name: name })
+            .map(|(code, name)| pb::Region {
+                code: code.to_string(),
+                display_name: name,
+            })
             .collect();
         let (regions, next_page_token) = page(regions, m.page_size, &m.page_token, &m.filter)?;
-        Ok(pb::ListRegionsResponse { regions, next_page_token })
+        Ok(pb::ListRegionsResponse {
+            regions,
+            next_page_token,
+        })
     }
 
-    fn list_days(&self, m: &pb::ListNonWorkingDaysRequest) -> Result<pb::ListNonWorkingDaysResponse, Error> {
+    fn list_days(
+        &self,
+        m: &pb::ListNonWorkingDaysRequest,
+    ) -> Result<pb::ListNonWorkingDaysResponse, Error> {
         let mut year = None;
         for (_, v) in terms(&m.filter, &["year"])? {
-            year = Some(v.parse::<i32>().map_err(|_| Error::invalid("filter", format!("`{v}` is not a year")))?);
+            year = Some(
+                v.parse::<i32>()
+                    .map_err(|_| Error::invalid("filter", format!("`{v}` is not a year")))?,
+            );
         }
         let days: Vec<_> = self
             .state
@@ -188,16 +259,27 @@ impl DirectoryApi {
             })
             .collect();
         let (days, next_page_token) = page(days, m.page_size, &m.page_token, &m.filter)?;
-        Ok(pb::ListNonWorkingDaysResponse { days, next_page_token })
+        Ok(pb::ListNonWorkingDaysResponse {
+            days,
+            next_page_token,
+        })
     }
 
-    fn list_rules(&self, m: &pb::ListDeadlineRulesRequest) -> Result<pb::ListDeadlineRulesResponse, Error> {
+    fn list_rules(
+        &self,
+        m: &pb::ListDeadlineRulesRequest,
+    ) -> Result<pb::ListDeadlineRulesResponse, Error> {
         let mut kind = None;
         for (_, v) in terms(&m.filter, &["election_kind"])? {
             kind = Some(match pb::ElectionKind::from_str_name(v) {
                 Some(pb::ElectionKind::Pemilu) => netral_domain::catalogue::ElectionKind::Pemilu,
                 Some(pb::ElectionKind::Pilkada) => netral_domain::catalogue::ElectionKind::Pilkada,
-                _ => return Err(Error::invalid("filter", format!("`{v}` is not ELECTION_KIND_PEMILU or ELECTION_KIND_PILKADA"))),
+                _ => {
+                    return Err(Error::invalid(
+                        "filter",
+                        format!("`{v}` is not ELECTION_KIND_PEMILU or ELECTION_KIND_PILKADA"),
+                    ));
+                }
             });
         }
         let rules: Vec<_> = self
@@ -218,10 +300,16 @@ impl DirectoryApi {
             })
             .collect();
         let (rules, next_page_token) = page(rules, m.page_size, &m.page_token, &m.filter)?;
-        Ok(pb::ListDeadlineRulesResponse { rules, next_page_token })
+        Ok(pb::ListDeadlineRulesResponse {
+            rules,
+            next_page_token,
+        })
     }
 
-    fn list_forms(&self, m: &pb::ListViolationFormsRequest) -> Result<pb::ListViolationFormsResponse, Error> {
+    fn list_forms(
+        &self,
+        m: &pb::ListViolationFormsRequest,
+    ) -> Result<pb::ListViolationFormsResponse, Error> {
         terms(&m.filter, &[])?;
         let forms: Vec<_> = self
             .state
@@ -236,36 +324,59 @@ impl DirectoryApi {
             })
             .collect();
         let (forms, next_page_token) = page(forms, m.page_size, &m.page_token, &m.filter)?;
-        Ok(pb::ListViolationFormsResponse { forms, next_page_token })
+        Ok(pb::ListViolationFormsResponse {
+            forms,
+            next_page_token,
+        })
     }
 
-    fn list_sanctions(&self, m: &pb::ListSanctionsRequest) -> Result<pb::ListSanctionsResponse, Error> {
+    fn list_sanctions(
+        &self,
+        m: &pb::ListSanctionsRequest,
+    ) -> Result<pb::ListSanctionsResponse, Error> {
         let mut wanted = None;
         for (_, v) in terms(&m.filter, &["level"])? {
-            let l = SanctionLevel::ALL.into_iter().find(|l| level(*l).as_str_name() == v);
-            wanted = Some(l.ok_or_else(|| Error::invalid("filter", format!("`{v}` is not a level such as SANCTION_LEVEL_SEVERE")))?);
+            let l = SanctionLevel::ALL
+                .into_iter()
+                .find(|l| level(*l).as_str_name() == v);
+            wanted = Some(l.ok_or_else(|| {
+                Error::invalid(
+                    "filter",
+                    format!("`{v}` is not a level such as SANCTION_LEVEL_SEVERE"),
+                )
+            })?);
         }
         let sanctions = &self.state.catalogue.sanctions;
-        let disciplinary = sanctions.disciplinary().iter().filter(|s| wanted.is_none_or(|l| s.level == l)).map(|s| pb::Sanction {
-            code: s.code.clone(),
-            level: level(s.level) as i32,
-            moral: 0,
-            title: s.title.clone(),
-            legal_basis: s.legal_basis.clone(),
-        });
-        let moral = sanctions.moral_sanctions().filter(|_| wanted.is_none()).map(|s| pb::Sanction {
-            code: s.code.clone(),
-            level: 0,
-            moral: match s.kind {
-                MoralKind::Closed => pb::MoralSanction::ClosedStatement,
-                MoralKind::Open => pb::MoralSanction::OpenStatement,
-            } as i32,
-            title: s.title.clone(),
-            legal_basis: s.legal_basis.clone(),
-        });
+        let disciplinary = sanctions
+            .disciplinary()
+            .iter()
+            .filter(|s| wanted.is_none_or(|l| s.level == l))
+            .map(|s| pb::Sanction {
+                code: s.code.clone(),
+                level: level(s.level) as i32,
+                moral: 0,
+                title: s.title.clone(),
+                legal_basis: s.legal_basis.clone(),
+            });
+        let moral = sanctions
+            .moral_sanctions()
+            .filter(|_| wanted.is_none())
+            .map(|s| pb::Sanction {
+                code: s.code.clone(),
+                level: 0,
+                moral: match s.kind {
+                    MoralKind::Closed => pb::MoralSanction::ClosedStatement,
+                    MoralKind::Open => pb::MoralSanction::OpenStatement,
+                } as i32,
+                title: s.title.clone(),
+                legal_basis: s.legal_basis.clone(),
+            });
         let all: Vec<_> = disciplinary.chain(moral).collect();
         let (sanctions, next_page_token) = page(all, m.page_size, &m.page_token, &m.filter)?;
-        Ok(pb::ListSanctionsResponse { sanctions, next_page_token })
+        Ok(pb::ListSanctionsResponse {
+            sanctions,
+            next_page_token,
+        })
     }
 }
 
@@ -278,39 +389,69 @@ macro_rules! answer {
 
 #[tonic::async_trait]
 impl DirectoryService for DirectoryApi {
-    async fn get_agency(&self, req: Request<pb::GetAgencyRequest>) -> Result<Response<pb::GetAgencyResponse>, Status> {
+    async fn get_agency(
+        &self,
+        req: Request<pb::GetAgencyRequest>,
+    ) -> Result<Response<pb::GetAgencyResponse>, Status> {
         answer!(self, req, {
             let name = &req.get_ref().name;
             let id = name
                 .strip_prefix("agencies/")
                 .and_then(|id| id.parse::<AgencyId>().ok())
-                .ok_or_else(|| Error::invalid("name", "must be an agency resource name, agencies/{agency}"));
-            id.and_then(|id| self.state.directory.get(&id).ok_or_else(|| Error::NotFound("agency".into())))
-                .map(|entry| pb::GetAgencyResponse { agency: Some(self.agency(entry)) })
+                .ok_or_else(|| {
+                    Error::invalid("name", "must be an agency resource name, agencies/{agency}")
+                });
+            id.and_then(|id| {
+                self.state
+                    .directory
+                    .get(&id)
+                    .ok_or_else(|| Error::NotFound("agency".into()))
+            })
+            .map(|entry| pb::GetAgencyResponse {
+                agency: Some(self.agency(entry)),
+            })
         })
     }
 
-    async fn list_agencies(&self, req: Request<pb::ListAgenciesRequest>) -> Result<Response<pb::ListAgenciesResponse>, Status> {
+    async fn list_agencies(
+        &self,
+        req: Request<pb::ListAgenciesRequest>,
+    ) -> Result<Response<pb::ListAgenciesResponse>, Status> {
         answer!(self, req, self.list_agencies(req.get_ref()))
     }
 
-    async fn list_regions(&self, req: Request<pb::ListRegionsRequest>) -> Result<Response<pb::ListRegionsResponse>, Status> {
+    async fn list_regions(
+        &self,
+        req: Request<pb::ListRegionsRequest>,
+    ) -> Result<Response<pb::ListRegionsResponse>, Status> {
         answer!(self, req, self.list_regions(req.get_ref()))
     }
 
-    async fn list_non_working_days(&self, req: Request<pb::ListNonWorkingDaysRequest>) -> Result<Response<pb::ListNonWorkingDaysResponse>, Status> {
+    async fn list_non_working_days(
+        &self,
+        req: Request<pb::ListNonWorkingDaysRequest>,
+    ) -> Result<Response<pb::ListNonWorkingDaysResponse>, Status> {
         answer!(self, req, self.list_days(req.get_ref()))
     }
 
-    async fn list_deadline_rules(&self, req: Request<pb::ListDeadlineRulesRequest>) -> Result<Response<pb::ListDeadlineRulesResponse>, Status> {
+    async fn list_deadline_rules(
+        &self,
+        req: Request<pb::ListDeadlineRulesRequest>,
+    ) -> Result<Response<pb::ListDeadlineRulesResponse>, Status> {
         answer!(self, req, self.list_rules(req.get_ref()))
     }
 
-    async fn list_violation_forms(&self, req: Request<pb::ListViolationFormsRequest>) -> Result<Response<pb::ListViolationFormsResponse>, Status> {
+    async fn list_violation_forms(
+        &self,
+        req: Request<pb::ListViolationFormsRequest>,
+    ) -> Result<Response<pb::ListViolationFormsResponse>, Status> {
         answer!(self, req, self.list_forms(req.get_ref()))
     }
 
-    async fn list_sanctions(&self, req: Request<pb::ListSanctionsRequest>) -> Result<Response<pb::ListSanctionsResponse>, Status> {
+    async fn list_sanctions(
+        &self,
+        req: Request<pb::ListSanctionsRequest>,
+    ) -> Result<Response<pb::ListSanctionsResponse>, Status> {
         answer!(self, req, self.list_sanctions(req.get_ref()))
     }
 }
@@ -335,7 +476,10 @@ mod tests {
 
     #[test]
     fn filters_accept_only_their_fields() {
-        assert_eq!(terms(r#"code = "63""#, &["code"]).unwrap(), [("code", "63")]);
+        assert_eq!(
+            terms(r#"code = "63""#, &["code"]).unwrap(),
+            [("code", "63")]
+        );
         assert!(terms("colour = red", &["code"]).is_err());
         assert!(terms("code", &["code"]).is_err());
         assert!(terms("", &[]).unwrap().is_empty());

@@ -20,7 +20,10 @@ pub struct Fields {
 impl Fields {
     /// Records a violation of `field`.
     pub fn violate(&mut self, field: &str, description: impl Into<String>) {
-        self.violations.push(FieldViolation { field: field.to_owned(), description: description.into() });
+        self.violations.push(FieldViolation {
+            field: field.to_owned(),
+            description: description.into(),
+        });
     }
 
     /// Whether any violation was recorded.
@@ -30,7 +33,11 @@ impl Fields {
 
     /// `Ok` when the request is valid so far, otherwise every violation as `INVALID_ARGUMENT`.
     pub fn finish(self) -> Result<(), Error> {
-        if self.violations.is_empty() { Ok(()) } else { Err(Error::Invalid(self.violations)) }
+        if self.violations.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(self.violations))
+        }
     }
 
     /// Keeps the value of a parse, or records its error against `field`.
@@ -60,9 +67,15 @@ impl Fields {
     fn check_text(&mut self, field: &str, value: &str, max_chars: usize) {
         let chars = value.chars().count();
         if chars > max_chars {
-            self.violate(field, format!("must be at most {max_chars} characters, got {chars}"));
+            self.violate(
+                field,
+                format!("must be at most {max_chars} characters, got {chars}"),
+            );
         }
-        if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        {
             self.violate(field, "must not contain control characters");
         }
     }
@@ -70,13 +83,19 @@ impl Fields {
     /// The caller's idempotency key: a UUID in canonical form.
     pub fn request_id(&mut self, field: &str, value: &str) -> Option<Uuid> {
         if value.is_empty() {
-            self.violate(field, "is required: a UUID chosen by the caller, reused on retries");
+            self.violate(
+                field,
+                "is required: a UUID chosen by the caller, reused on retries",
+            );
             return None;
         }
         match Uuid::try_parse(value) {
             Ok(id) if !id.is_nil() => Some(id),
             _ => {
-                self.violate(field, "must be a UUID such as 0190f1c2-3c4d-7e5f-8a9b-0c1d2e3f4a5b");
+                self.violate(
+                    field,
+                    "must be a UUID such as 0190f1c2-3c4d-7e5f-8a9b-0c1d2e3f4a5b",
+                );
                 None
             }
         }
@@ -85,7 +104,10 @@ impl Fields {
     /// A case resource name, `cases/{case_id}`.
     pub fn case_name(&mut self, field: &str, value: &str) -> Option<CaseId> {
         if value.is_empty() {
-            self.violate(field, "is required: the case's resource name, cases/{case_id}");
+            self.violate(
+                field,
+                "is required: the case's resource name, cases/{case_id}",
+            );
             return None;
         }
         self.parse(field, CaseId::from_resource_name(value))
@@ -123,19 +145,30 @@ impl Fields {
             .zip(u32::try_from(d.day).ok())
             .and_then(|(m, day)| NaiveDate::from_ymd_opt(d.year, m, day));
         if date.is_none() {
-            self.violate(field, "must be a real calendar date (year, month and day all set)");
+            self.violate(
+                field,
+                "must be a real calendar date (year, month and day all set)",
+            );
         }
         date
     }
 
     /// A required enum value: unknown numbers and the `UNSPECIFIED` zero are violations.
-    pub fn enum_value<P, T>(&mut self, field: &str, raw: i32, map: impl FnOnce(P) -> Option<T>) -> Option<T>
+    pub fn enum_value<P, T>(
+        &mut self,
+        field: &str,
+        raw: i32,
+        map: impl FnOnce(P) -> Option<T>,
+    ) -> Option<T>
     where
         P: TryFrom<i32>,
     {
         let mapped = P::try_from(raw).ok().and_then(map);
         if mapped.is_none() {
-            self.violate(field, "is required: choose one of the enum's values other than UNSPECIFIED");
+            self.violate(
+                field,
+                "is required: choose one of the enum's values other than UNSPECIFIED",
+            );
         }
         mapped
     }

@@ -40,13 +40,19 @@ fn bad(description: impl Into<String>) -> Error {
 
 fn unquote(value: &str) -> &str {
     let v = value.trim();
-    v.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(v)
+    v.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(v)
 }
 
 fn agency(value: &str) -> Result<AgencyId, Error> {
     let name = unquote(value);
     name.strip_prefix("agencies/")
-        .ok_or_else(|| bad(format!("`{name}` is not an agency name agencies/{{agency}}")))?
+        .ok_or_else(|| {
+            bad(format!(
+                "`{name}` is not an agency name agencies/{{agency}}"
+            ))
+        })?
         .parse()
         .map_err(|e| bad(format!("`{name}`: {e}")))
 }
@@ -63,41 +69,63 @@ pub fn parse(filter: &str) -> Result<CaseFilter, Error> {
         } else if let Some((k, v)) = term.split_once('=') {
             (k.trim(), "=", v)
         } else {
-            return Err(bad(format!("`{}` is not a `field = value` term", term.trim())));
+            return Err(bad(format!(
+                "`{}` is not a `field = value` term",
+                term.trim()
+            )));
         };
         match (key, op) {
             ("state", "=") => {
                 let v = unquote(value);
                 let state = pb::CaseState::from_str_name(v)
                     .filter(|s| *s != pb::CaseState::Unspecified)
-                    .and_then(|s| s.as_str_name().strip_prefix("CASE_STATE_").map(str::to_owned))
+                    .and_then(|s| {
+                        s.as_str_name()
+                            .strip_prefix("CASE_STATE_")
+                            .map(str::to_owned)
+                    })
                     .and_then(|s| s.parse::<CaseState>().ok())
-                    .ok_or_else(|| bad(format!("`{v}` is not a case state such as CASE_STATE_FORWARDED")))?;
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "`{v}` is not a case state such as CASE_STATE_FORWARDED"
+                        ))
+                    })?;
                 out.state = Some(state);
             }
             ("region_code", "=") => {
                 let v = unquote(value);
-                out.region = Some(v.parse().map_err(|e| bad(format!("region_code `{v}`: {e}")))?);
+                out.region = Some(
+                    v.parse()
+                        .map_err(|e| bad(format!("region_code `{v}`: {e}")))?,
+                );
             }
             ("election.kind", "=") => {
                 let v = unquote(value);
                 out.election_kind = Some(match pb::ElectionKind::from_str_name(v) {
                     Some(pb::ElectionKind::Pemilu) => ElectionKind::Pemilu,
                     Some(pb::ElectionKind::Pilkada) => ElectionKind::Pilkada,
-                    _ => return Err(bad(format!("`{v}` is not ELECTION_KIND_PEMILU or ELECTION_KIND_PILKADA"))),
+                    _ => {
+                        return Err(bad(format!(
+                            "`{v}` is not ELECTION_KIND_PEMILU or ELECTION_KIND_PILKADA"
+                        )));
+                    }
                 });
             }
             ("election.year", "=") => {
                 let v = unquote(value);
-                out.election_year = Some(v.parse().map_err(|_| bad(format!("`{v}` is not a year")))?);
+                out.election_year =
+                    Some(v.parse().map_err(|_| bad(format!("`{v}` is not a year")))?);
             }
             ("examiner", "=") => out.examiner = Some(agency(value)?),
             ("ppk", "=") => out.ppk = Some(agency(value)?),
             ("reporting_office", "=") => out.reporting_office = Some(agency(value)?),
             ("update_time", ">=") => {
                 let v = unquote(value);
-                let at = DateTime::parse_from_rfc3339(v)
-                    .map_err(|_| bad(format!("`{v}` is not an RFC 3339 time such as \"2024-08-24T00:00:00Z\"")))?;
+                let at = DateTime::parse_from_rfc3339(v).map_err(|_| {
+                    bad(format!(
+                        "`{v}` is not an RFC 3339 time such as \"2024-08-24T00:00:00Z\""
+                    ))
+                })?;
                 out.updated_since = Some(at.with_timezone(&Utc));
             }
             (k, o) => {
@@ -124,7 +152,12 @@ pub fn parse_page_token(token: &str, filter: &str) -> Result<Option<CaseId>, Err
     if token.is_empty() {
         return Ok(None);
     }
-    let invalid = || Error::invalid("page_token", "not a page token of this listing; start again without it");
+    let invalid = || {
+        Error::invalid(
+            "page_token",
+            "not a page token of this listing; start again without it",
+        )
+    };
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let mut parts = text.split('|');
@@ -155,7 +188,13 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_values_are_rejected() {
-        for bad in ["colour = red", "state = FORWARDED", "region_code = 6", "update_time >= yesterday", "state"] {
+        for bad in [
+            "colour = red",
+            "state = FORWARDED",
+            "region_code = 6",
+            "update_time >= yesterday",
+            "state",
+        ] {
             assert!(matches!(parse(bad), Err(Error::Invalid(_))), "{bad}");
         }
     }
@@ -164,7 +203,10 @@ mod tests {
     fn page_tokens_are_bound_to_their_filter() {
         let id = CaseId::new();
         let token = page_token(id, "state = CASE_STATE_FORWARDED");
-        assert_eq!(parse_page_token(&token, "state = CASE_STATE_FORWARDED").unwrap(), Some(id));
+        assert_eq!(
+            parse_page_token(&token, "state = CASE_STATE_FORWARDED").unwrap(),
+            Some(id)
+        );
         assert!(parse_page_token(&token, "").is_err());
         assert!(parse_page_token("garbage", "").is_err());
     }

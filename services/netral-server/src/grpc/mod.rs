@@ -50,7 +50,9 @@ impl AppState {
                 .get(DEV_AGENCY_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .ok_or(identity::IdentityError::NoCertificate)?;
-            header.parse().map_err(|_| identity::IdentityError::MalformedCertificate)?
+            header
+                .parse()
+                .map_err(|_| identity::IdentityError::MalformedCertificate)?
         } else {
             identity::peer_agency(req)?
         };

@@ -41,7 +41,10 @@ pub fn command(command: &Command) -> Value {
         Command::Dismiss { rationale } | Command::ConcludeNotProven { rationale } => {
             json!({ "rationale": rationale })
         }
-        Command::Forward { letter_number, examiner } => {
+        Command::Forward {
+            letter_number,
+            examiner,
+        } => {
             json!({ "letter_number": letter_number, "examiner": examiner.as_str() })
         }
         Command::Accept | Command::Acknowledge => json!({}),
@@ -58,18 +61,31 @@ pub fn command(command: &Command) -> Value {
                 "decree_date": s.decree_date.to_string(),
             })).collect::<Vec<_>>(),
         }),
-        Command::ReportSubjectSeparated { reason, effective_on } => {
+        Command::ReportSubjectSeparated {
+            reason,
+            effective_on,
+        } => {
             json!({ "reason": format!("{reason:?}"), "effective_on": effective_on.to_string() })
         }
         Command::RecordInRegistry { reference } => json!({ "registry_reference": reference }),
         Command::BlockPersonnelData { reason } | Command::UnblockPersonnelData { reason } => {
             json!({ "reason": reason })
         }
-        Command::SendWarningLetter { letter_number, letter_date } => {
+        Command::SendWarningLetter {
+            letter_number,
+            letter_date,
+        } => {
             json!({ "letter_number": letter_number, "letter_date": letter_date.to_string() })
         }
-        Command::Cancel { reason, detail } => json!({ "reason": format!("{reason:?}"), "detail": detail }),
-        Command::AttachEvidence { digest, media_type, title, size_bytes } => json!({
+        Command::Cancel { reason, detail } => {
+            json!({ "reason": format!("{reason:?}"), "detail": detail })
+        }
+        Command::AttachEvidence {
+            digest,
+            media_type,
+            title,
+            size_bytes,
+        } => json!({
             "digest": digest, "media_type": media_type, "title": title, "size_bytes": size_bytes,
         }),
         Command::AddNote { text } => json!({ "text": text }),

@@ -29,7 +29,9 @@ pub struct Model {
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("subjects::Model").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("subjects::Model")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 

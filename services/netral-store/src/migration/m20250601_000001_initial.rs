@@ -114,7 +114,10 @@ fn text_null(col: impl IntoIden) -> ColumnDef {
 }
 
 fn instant(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().not_null().to_owned()
+    ColumnDef::new(col)
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
 }
 
 fn day(col: impl IntoIden) -> ColumnDef {
@@ -130,7 +133,12 @@ fn index(
     table: impl IntoIden + 'static,
     col: impl IntoIden + 'static,
 ) -> IndexCreateStatement {
-    Index::create().name(name).table(table).col(col).if_not_exists().to_owned()
+    Index::create()
+        .name(name)
+        .table(table)
+        .col(col)
+        .if_not_exists()
+        .to_owned()
 }
 
 fn directory_tables() -> Vec<TableCreateStatement> {
@@ -140,7 +148,11 @@ fn directory_tables() -> Vec<TableCreateStatement> {
         .col(text(Agencies::Id).primary_key())
         .col(text(Agencies::DisplayName))
         .col(text_null(Agencies::RegionCode))
-        .col(ColumnDef::new(Agencies::RevokedAt).timestamp_with_time_zone().null())
+        .col(
+            ColumnDef::new(Agencies::RevokedAt)
+                .timestamp_with_time_zone()
+                .null(),
+        )
         .col(instant(Agencies::UpdatedAt))
         .to_owned();
     let grants = Table::create()
@@ -232,7 +244,11 @@ fn case_tables() -> Vec<TableCreateStatement> {
                 .primary_key(),
         )
         .col(text(CaseEvents::CaseId))
-        .col(ColumnDef::new(CaseEvents::CaseVersion).big_integer().not_null())
+        .col(
+            ColumnDef::new(CaseEvents::CaseVersion)
+                .big_integer()
+                .not_null(),
+        )
         .col(text(CaseEvents::Action))
         .col(text(CaseEvents::Actor))
         .col(text(CaseEvents::RequestId))
@@ -275,15 +291,27 @@ fn case_tables() -> Vec<TableCreateStatement> {
 
 fn indexes() -> Vec<IndexCreateStatement> {
     vec![
-        index("idx_role_grants_agency", RoleGrants::Table, RoleGrants::AgencyId),
+        index(
+            "idx_role_grants_agency",
+            RoleGrants::Table,
+            RoleGrants::AgencyId,
+        ),
         index("idx_cases_state", Cases::Table, Cases::State),
         index("idx_cases_region_code", Cases::Table, Cases::RegionCode),
         index("idx_cases_examiner", Cases::Table, Cases::Examiner),
         index("idx_cases_ppk", Cases::Table, Cases::Ppk),
-        index("idx_cases_reporting_office", Cases::Table, Cases::ReportingOffice),
+        index(
+            "idx_cases_reporting_office",
+            Cases::Table,
+            Cases::ReportingOffice,
+        ),
         index("idx_cases_updated_at", Cases::Table, Cases::UpdatedAt),
         index("idx_cases_subject", Cases::Table, Cases::SubjectId),
-        index("idx_idempotency_keys_case", IdempotencyKeys::Table, IdempotencyKeys::CaseId),
+        index(
+            "idx_idempotency_keys_case",
+            IdempotencyKeys::Table,
+            IdempotencyKeys::CaseId,
+        ),
         Index::create()
             .name("uq_case_events_case_version")
             .table(CaseEvents::Table)
@@ -316,7 +344,9 @@ impl MigrationTrait for Migration {
             RoleGrants::Table.into_iden(),
             Agencies::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).if_exists().to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).if_exists().to_owned())
+                .await?;
         }
         Ok(())
     }

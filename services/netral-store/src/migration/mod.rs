@@ -1,5 +1,5 @@
 //! The schema, as `sea-orm-migration` migrations written with the schema builder so the same
-//! code creates it on SQLite and PostgreSQL, and [`run`], which [`crate::Store::connect`]
+//! code creates it on SQLite and PostgreSQL, and `run`, which [`crate::Store::connect`]
 //! calls on every start.
 //!
 //! Every statement is `IF NOT EXISTS`, so a migration interrupted on SQLite (which runs them
@@ -33,8 +33,10 @@ pub(crate) async fn run(db: &DatabaseConnection) -> Result<(), StoreError> {
     match db.get_database_backend() {
         DbBackend::Postgres => {
             let txn = db.begin().await?;
-            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
-                .await?;
+            txn.execute_unprepared(&format!(
+                "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+            ))
+            .await?;
             Migrator::up(&txn, None).await?;
             txn.commit().await?;
         }

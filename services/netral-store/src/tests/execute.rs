@@ -1,15 +1,13 @@
 //! `Store::execute`: one transaction per step, at most once per request id, one winner per
 //! version, nothing written by a refused or failed step.
 
-use std::sync::Arc;
-
+use netral_domain::CaseId;
 use netral_domain::case::{Command, StepError};
 use netral_domain::state::{Action, CaseState};
-use netral_domain::CaseId;
 use uuid::Uuid;
 
 use super::fixtures::*;
-use super::support::{TestDb, databases, sqlite};
+use super::support::{TestDb, databases};
 use crate::{Applied, ExecuteError, Executed, MutationMeta, StoreError, TableCounts};
 
 async fn counts(db: &TestDb) -> TableCounts {
@@ -29,21 +27,51 @@ async fn a_step_bumps_the_version_and_writes_one_event() {
     for db in databases().await {
         let case = registered(&db.store, &w, 1).await;
         let request_id = Uuid::new_v4();
-        let forward = Command::Forward { letter_number: "L-1".into(), examiner: w.bkn.id.clone() };
+        let forward = Command::Forward {
+            letter_number: "L-1".into(),
+            examiner: w.bkn.id.clone(),
+        };
         let (after, _) = applied(
-            step(&db.store, &w, &w.bawaslu, case.id, "v1", forward, request_id, at(2024, 9, 5)).await.unwrap(),
+            step(
+                &db.store,
+                &w,
+                &w.bawaslu,
+                case.id,
+                "v1",
+                forward,
+                request_id,
+                at(2024, 9, 5),
+            )
+            .await
+            .unwrap(),
         );
-        assert_eq!((after.version, after.etag().as_str(), after.state), (2, "v2", CaseState::Forwarded));
-        assert_eq!(db.store.get_case(case.id).await.unwrap(), Some(after.clone()), "{}", db.label);
+        assert_eq!(
+            (after.version, after.etag().as_str(), after.state),
+            (2, "v2", CaseState::Forwarded)
+        );
+        assert_eq!(
+            db.store.get_case(case.id).await.unwrap(),
+            Some(after.clone()),
+            "{}",
+            db.label
+        );
         let events = db.store.case_events(case.id).await.unwrap();
         assert_eq!(events.len(), 2, "{}", db.label);
         let event = &events[1];
         assert_eq!((event.case_version, event.action), (2, Action::Forward));
-        assert_eq!((event.from_state, event.to_state), (CaseState::Registered, CaseState::Forwarded));
+        assert_eq!(
+            (event.from_state, event.to_state),
+            (CaseState::Registered, CaseState::Forwarded)
+        );
         assert_eq!(event.request_id, request_id);
         assert_eq!(event.occurred_at, at(2024, 9, 5));
         let c = counts(&db).await;
-        assert_eq!((c.cases, c.subjects, c.case_events, c.idempotency_keys), (1, 1, 2, 2), "{}", db.label);
+        assert_eq!(
+            (c.cases, c.subjects, c.case_events, c.idempotency_keys),
+            (1, 1, 2, 2),
+            "{}",
+            db.label
+        );
     }
 }
 
@@ -52,17 +80,44 @@ async fn a_replay_returns_the_first_response_and_writes_nothing() {
     let w = world();
     for db in databases().await {
         let register_id = Uuid::new_v4();
-        let (case, first_registration) =
-            applied(register(&db.store, &w, filing(1), register_id, at(2024, 9, 4)).await.unwrap());
+        let (case, first_registration) = applied(
+            register(&db.store, &w, filing(1), register_id, at(2024, 9, 4))
+                .await
+                .unwrap(),
+        );
         let note_id = Uuid::new_v4();
         let (noted, first_note) = applied(
-            step(&db.store, &w, &w.bawaslu, case.id, "v1", note("a"), note_id, at(2024, 9, 5)).await.unwrap(),
+            step(
+                &db.store,
+                &w,
+                &w.bawaslu,
+                case.id,
+                "v1",
+                note("a"),
+                note_id,
+                at(2024, 9, 5),
+            )
+            .await
+            .unwrap(),
         );
         let before = counts(&db).await;
 
         // The retry still carries the etag it was first sent with; it is answered, not refused.
-        let replay = step(&db.store, &w, &w.bawaslu, case.id, "v1", note("a"), note_id, at(2024, 9, 6));
-        assert!(matches!(replay.await.unwrap(), Executed::Replayed(bytes) if bytes == first_note), "{}", db.label);
+        let replay = step(
+            &db.store,
+            &w,
+            &w.bawaslu,
+            case.id,
+            "v1",
+            note("a"),
+            note_id,
+            at(2024, 9, 6),
+        );
+        assert!(
+            matches!(replay.await.unwrap(), Executed::Replayed(bytes) if bytes == first_note),
+            "{}",
+            db.label
+        );
         // A retried registration gets a new case id from the server, yet the first answer.
         let replay = register(&db.store, &w, filing(1), register_id, at(2024, 9, 6));
         assert!(
@@ -71,7 +126,12 @@ async fn a_replay_returns_the_first_response_and_writes_nothing() {
             db.label
         );
         assert_eq!(counts(&db).await, before, "{}", db.label);
-        assert_eq!(db.store.get_case(case.id).await.unwrap(), Some(noted), "{}", db.label);
+        assert_eq!(
+            db.store.get_case(case.id).await.unwrap(),
+            Some(noted),
+            "{}",
+            db.label
+        );
     }
 }
 
@@ -81,20 +141,60 @@ async fn a_request_id_reused_for_another_request_is_refused() {
     for db in databases().await {
         let case = registered(&db.store, &w, 1).await;
         let request_id = Uuid::new_v4();
-        step(&db.store, &w, &w.bawaslu, case.id, "v1", note("a"), request_id, at(2024, 9, 5)).await.unwrap();
+        step(
+            &db.store,
+            &w,
+            &w.bawaslu,
+            case.id,
+            "v1",
+            note("a"),
+            request_id,
+            at(2024, 9, 5),
+        )
+        .await
+        .unwrap();
         let before = counts(&db).await;
 
-        let other_payload = step(&db.store, &w, &w.bawaslu, case.id, "v2", note("b"), request_id, at(2024, 9, 5));
+        let other_payload = step(
+            &db.store,
+            &w,
+            &w.bawaslu,
+            case.id,
+            "v2",
+            note("b"),
+            request_id,
+            at(2024, 9, 5),
+        );
         let err = store_err(other_payload.await);
-        assert!(matches!(&err, StoreError::RequestIdReused { method } if method == "ADD_NOTE"), "{err}");
+        assert!(
+            matches!(&err, StoreError::RequestIdReused { method } if method == "ADD_NOTE"),
+            "{err}"
+        );
         let other_method = register(&db.store, &w, filing(2), request_id, at(2024, 9, 5));
-        assert!(matches!(store_err(other_method.await), StoreError::RequestIdReused { .. }), "{}", db.label);
+        assert!(
+            matches!(
+                store_err(other_method.await),
+                StoreError::RequestIdReused { .. }
+            ),
+            "{}",
+            db.label
+        );
         // The same id is free for another agency: ids are scoped to their agency.
-        let other_agency = register_by(&db.store, &w, &w.bawaslu_ri, filing(3), request_id, at(2024, 9, 5));
+        let other_agency = register_by(
+            &db.store,
+            &w,
+            &w.bawaslu_ri,
+            filing(3),
+            request_id,
+            at(2024, 9, 5),
+        );
         applied(other_agency.await.unwrap());
 
         let after = counts(&db).await;
-        assert_eq!((after.cases, after.idempotency_keys), (before.cases + 1, before.idempotency_keys + 1));
+        assert_eq!(
+            (after.cases, after.idempotency_keys),
+            (before.cases + 1, before.idempotency_keys + 1)
+        );
     }
 }
 
@@ -103,13 +203,50 @@ async fn a_stale_etag_or_missing_case_is_refused_and_nothing_is_written() {
     let w = world();
     for db in databases().await {
         let case = registered(&db.store, &w, 1).await;
-        step(&db.store, &w, &w.bawaslu, case.id, "v1", note("a"), Uuid::new_v4(), at(2024, 9, 5)).await.unwrap();
+        step(
+            &db.store,
+            &w,
+            &w.bawaslu,
+            case.id,
+            "v1",
+            note("a"),
+            Uuid::new_v4(),
+            at(2024, 9, 5),
+        )
+        .await
+        .unwrap();
         let before = counts(&db).await;
 
-        let stale = step(&db.store, &w, &w.bawaslu, case.id, "v1", note("b"), Uuid::new_v4(), at(2024, 9, 5));
-        assert!(matches!(store_err(stale.await), StoreError::StaleEtag), "{}", db.label);
-        let missing = step(&db.store, &w, &w.bawaslu, CaseId::new(), "v1", note("b"), Uuid::new_v4(), at(2024, 9, 5));
-        assert!(matches!(store_err(missing.await), StoreError::NotFound), "{}", db.label);
+        let stale = step(
+            &db.store,
+            &w,
+            &w.bawaslu,
+            case.id,
+            "v1",
+            note("b"),
+            Uuid::new_v4(),
+            at(2024, 9, 5),
+        );
+        assert!(
+            matches!(store_err(stale.await), StoreError::StaleEtag),
+            "{}",
+            db.label
+        );
+        let missing = step(
+            &db.store,
+            &w,
+            &w.bawaslu,
+            CaseId::new(),
+            "v1",
+            note("b"),
+            Uuid::new_v4(),
+            at(2024, 9, 5),
+        );
+        assert!(
+            matches!(store_err(missing.await), StoreError::NotFound),
+            "{}",
+            db.label
+        );
         assert_eq!(counts(&db).await, before, "{}", db.label);
     }
 }
@@ -121,11 +258,22 @@ async fn a_duplicate_registration_is_refused() {
         let case = registered(&db.store, &w, 1).await;
         let before = counts(&db).await;
         let same_number = register(&db.store, &w, filing(1), Uuid::new_v4(), at(2024, 9, 5));
-        assert!(matches!(store_err(same_number.await), StoreError::DuplicateRegistration), "{}", db.label);
+        assert!(
+            matches!(
+                store_err(same_number.await),
+                StoreError::DuplicateRegistration
+            ),
+            "{}",
+            db.label
+        );
         let (mut same_id, outcome) = rich_case();
         same_id.id = case.id;
         let same_id = store_as_registration(&db.store, same_id, outcome);
-        assert!(matches!(store_err(same_id.await), StoreError::DuplicateRegistration), "{}", db.label);
+        assert!(
+            matches!(store_err(same_id.await), StoreError::DuplicateRegistration),
+            "{}",
+            db.label
+        );
         assert_eq!(counts(&db).await, before, "{}", db.label);
     }
 }
@@ -137,10 +285,28 @@ async fn a_refused_step_rolls_back_and_returns_the_steps_error() {
         let case = registered(&db.store, &w, 1).await;
         let before = counts(&db).await;
         // Only the examiner may accept, and only a forwarded case.
-        let refused = step(&db.store, &w, &w.bawaslu, case.id, "v1", Command::Accept, Uuid::new_v4(), at(2024, 9, 5));
-        assert!(matches!(refused.await, Err(ExecuteError::Step(StepError::Denied(_)))), "{}", db.label);
+        let refused = step(
+            &db.store,
+            &w,
+            &w.bawaslu,
+            case.id,
+            "v1",
+            Command::Accept,
+            Uuid::new_v4(),
+            at(2024, 9, 5),
+        );
+        assert!(
+            matches!(refused.await, Err(ExecuteError::Step(StepError::Denied(_)))),
+            "{}",
+            db.label
+        );
         assert_eq!(counts(&db).await, before, "{}", db.label);
-        assert_eq!(db.store.get_case(case.id).await.unwrap(), Some(case), "{}", db.label);
+        assert_eq!(
+            db.store.get_case(case.id).await.unwrap(),
+            Some(case),
+            "{}",
+            db.label
+        );
     }
 }
 
@@ -163,12 +329,25 @@ async fn a_step_result_the_store_must_not_persist_is_refused() {
             .store
             .execute(meta, |current| {
                 let mut case = current.expect("stored");
-                let outcome = netral_domain::case::StepOutcome { action: Action::AddNote, from: case.state, to: case.state };
+                let outcome = netral_domain::case::StepOutcome {
+                    action: Action::AddNote,
+                    from: case.state,
+                    to: case.state,
+                };
                 case.version += 2; // skips a version: the etag history would have a hole
-                Ok::<_, StepError>(Applied { response: vec![], event_payload: serde_json::json!({}), case, outcome })
+                Ok::<_, StepError>(Applied {
+                    response: vec![],
+                    event_payload: serde_json::json!({}),
+                    case,
+                    outcome,
+                })
             })
             .await;
-        assert!(matches!(store_err(result), StoreError::InvalidStep(_)), "{}", db.label);
+        assert!(
+            matches!(store_err(result), StoreError::InvalidStep(_)),
+            "{}",
+            db.label
+        );
         assert_eq!(counts(&db).await, before, "{}", db.label);
     }
 }
@@ -179,93 +358,63 @@ async fn an_injected_failure_after_the_case_write_commits_nothing() {
     for db in databases().await {
         db.store.fail_points().after_case_write(true);
         let registration = register(&db.store, &w, filing(1), Uuid::new_v4(), at(2024, 9, 4));
-        assert!(matches!(store_err(registration.await), StoreError::InjectedFailure), "{}", db.label);
+        assert!(
+            matches!(store_err(registration.await), StoreError::InjectedFailure),
+            "{}",
+            db.label
+        );
         let c = counts(&db).await;
-        assert_eq!((c.cases, c.subjects, c.case_events, c.idempotency_keys), (0, 0, 0, 0), "{}", db.label);
+        assert_eq!(
+            (c.cases, c.subjects, c.case_events, c.idempotency_keys),
+            (0, 0, 0, 0),
+            "{}",
+            db.label
+        );
 
         let case = registered(&db.store, &w, 1).await;
         let before = counts(&db).await;
         db.store.fail_points().after_case_write(true);
         let request_id = Uuid::new_v4();
-        let failed = step(&db.store, &w, &w.bawaslu, case.id, "v1", note("a"), request_id, at(2024, 9, 5));
-        assert!(matches!(store_err(failed.await), StoreError::InjectedFailure), "{}", db.label);
+        let failed = step(
+            &db.store,
+            &w,
+            &w.bawaslu,
+            case.id,
+            "v1",
+            note("a"),
+            request_id,
+            at(2024, 9, 5),
+        );
+        assert!(
+            matches!(store_err(failed.await), StoreError::InjectedFailure),
+            "{}",
+            db.label
+        );
         assert_eq!(counts(&db).await, before, "{}", db.label);
-        assert_eq!(db.store.case_events(case.id).await.unwrap().len(), 1, "{}", db.label);
-        assert_eq!(db.store.get_case(case.id).await.unwrap(), Some(case.clone()), "{}", db.label);
+        assert_eq!(
+            db.store.case_events(case.id).await.unwrap().len(),
+            1,
+            "{}",
+            db.label
+        );
+        assert_eq!(
+            db.store.get_case(case.id).await.unwrap(),
+            Some(case.clone()),
+            "{}",
+            db.label
+        );
 
         // The fail point fires once; the client's retry then applies normally.
-        let retried = step(&db.store, &w, &w.bawaslu, case.id, "v1", note("a"), request_id, at(2024, 9, 5));
+        let retried = step(
+            &db.store,
+            &w,
+            &w.bawaslu,
+            case.id,
+            "v1",
+            note("a"),
+            request_id,
+            at(2024, 9, 5),
+        );
         assert_eq!(applied(retried.await.unwrap()).0.version, 2, "{}", db.label);
     }
-}
-
-/// Runs two steps on the same version of one case at once, `rounds` times; returns how many
-/// were applied, refused as stale and replayed.
-async fn race(db: &TestDb, w: &Arc<super::fixtures::World>, same_request: bool, rounds: usize) -> (usize, usize, usize) {
-    let (mut applied_n, mut stale_n, mut replayed_n) = (0, 0, 0);
-    for round in 0..rounds {
-        let case = registered(&db.store, w, 100 + round as u32).await;
-        let shared_id = Uuid::new_v4();
-        let contenders = (0..2).map(|_| {
-            let (store, w) = (db.store.clone(), Arc::clone(w));
-            let request_id = if same_request { shared_id } else { Uuid::new_v4() };
-            tokio::spawn(async move {
-                step(&store, &w, &w.bawaslu, case.id, "v1", note("race"), request_id, at(2024, 9, 5)).await
-            })
-        });
-        let handles: Vec<_> = contenders.collect();
-        for handle in handles {
-            match handle.await.unwrap() {
-                Ok(Executed::Applied(..)) => applied_n += 1,
-                Ok(Executed::Replayed(_)) => replayed_n += 1,
-                Err(ExecuteError::Store(StoreError::StaleEtag)) => stale_n += 1,
-                Err(other) => panic!("{}: unexpected {other:?}", db.label),
-            }
-        }
-        let stored = db.store.get_case(case.id).await.unwrap().unwrap();
-        assert_eq!(stored.version, 2, "{}: exactly one step applied", db.label);
-        assert_eq!(db.store.case_events(case.id).await.unwrap().len(), 2, "{}", db.label);
-    }
-    (applied_n, stale_n, replayed_n)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_racing_steps_on_one_version_exactly_one_wins() {
-    let w = Arc::new(world());
-    for db in databases().await {
-        assert_eq!(race(&db, &w, false, 8).await, (8, 8, 0), "{}", db.label);
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_racing_copies_of_one_request_apply_once_and_answer_alike() {
-    let w = Arc::new(world());
-    for db in databases().await {
-        assert_eq!(race(&db, &w, true, 8).await, (8, 0, 8), "{}", db.label);
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_stores_on_one_sqlite_file_write_without_busy_errors() {
-    let w = Arc::new(world());
-    let db = sqlite().await;
-    let other = crate::Store::connect(&db.url, 4).await.unwrap();
-    let writers = [db.store.clone(), other].map(|store| {
-        let w = Arc::clone(&w);
-        tokio::spawn(async move {
-            let mut last = None;
-            for _ in 0..10 {
-                last = Some(registered_filing(&store, &w, filing(rand_number())).await);
-            }
-            last
-        })
-    });
-    for writer in writers {
-        assert!(writer.await.unwrap().is_some());
-    }
-    assert_eq!(db.store.table_counts().await.unwrap().cases, 20);
-}
-
-fn rand_number() -> u32 {
-    (Uuid::new_v4().as_u128() % 1_000_000_000) as u32
 }

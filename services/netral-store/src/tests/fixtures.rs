@@ -67,7 +67,10 @@ pub(crate) fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// An instant on that day with microseconds, the finest precision the store keeps.
 pub(crate) fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-    day(y, m, d).and_hms_micro_opt(3, 4, 5, 123_456).unwrap().and_utc()
+    day(y, m, d)
+        .and_hms_micro_opt(3, 4, 5, 123_456)
+        .unwrap()
+        .and_utc()
 }
 
 /// A filing numbered `n`, in `region`, whose PPK is `ppk`.
@@ -111,7 +114,12 @@ pub(crate) fn response_of(case: &CaseRecord) -> Vec<u8> {
 }
 
 fn ctx<'a>(w: &'a World, actor: &'a AgencyProfile, now: DateTime<Utc>) -> StepContext<'a> {
-    StepContext { actor, now, today: now.date_naive(), catalogue: &w.catalogue }
+    StepContext {
+        actor,
+        now,
+        today: now.date_naive(),
+        catalogue: &w.catalogue,
+    }
 }
 
 /// Registers `filing` by Bawaslu Kalsel at `now`, under `request_id`.
@@ -150,7 +158,12 @@ pub(crate) async fn register_by(
             assert!(current.is_none(), "a registration sees no case");
             let (case, outcome) = CaseRecord::register(id, filing, &ctx(w, office, now))?;
             let event_payload = serde_json::json!({ "registration_number": number });
-            Ok(Applied { response: response_of(&case), case, outcome, event_payload })
+            Ok(Applied {
+                response: response_of(&case),
+                case,
+                outcome,
+                event_payload,
+            })
         })
         .await
 }
@@ -161,7 +174,12 @@ pub(crate) async fn registered(store: &Store, w: &World, n: u32) -> CaseRecord {
 }
 
 pub(crate) async fn registered_filing(store: &Store, w: &World, filing: NewCase) -> CaseRecord {
-    applied(register(store, w, filing, Uuid::new_v4(), at(2024, 9, 4)).await.unwrap()).0
+    applied(
+        register(store, w, filing, Uuid::new_v4(), at(2024, 9, 4))
+            .await
+            .unwrap(),
+    )
+    .0
 }
 
 /// Applies `command` by `actor` to the case `id` read at `etag`.
@@ -190,7 +208,12 @@ pub(crate) async fn step(
             let mut case = current.expect("a step sees the stored case");
             let payload = serde_json::json!({ "command": format!("{command:?}") });
             let outcome = case.apply(command, &ctx(w, actor, now))?;
-            Ok(Applied { response: response_of(&case), case, outcome, event_payload: payload })
+            Ok(Applied {
+                response: response_of(&case),
+                case,
+                outcome,
+                event_payload: payload,
+            })
         })
         .await
 }
@@ -287,7 +310,11 @@ pub(crate) fn rich_case() -> (CaseRecord, StepOutcome) {
             agency: bkn,
             at: created,
         }],
-        notes: vec![Note { text: "catatan".into(), agency: ppk, at: later }],
+        notes: vec![Note {
+            text: "catatan".into(),
+            agency: ppk,
+            at: later,
+        }],
         outcome: Outcome {
             rationale: Some("alasan".into()),
             cancel: Some((CancelReason::Other, "detail".into())),
@@ -295,7 +322,11 @@ pub(crate) fn rich_case() -> (CaseRecord, StepOutcome) {
             registry_reference: Some("REG-7".into()),
         },
     };
-    let outcome = StepOutcome { action: Action::Register, from: case.state, to: case.state };
+    let outcome = StepOutcome {
+        action: Action::Register,
+        from: case.state,
+        to: case.state,
+    };
     (case, outcome)
 }
 

@@ -1,10 +1,10 @@
 //! `Store::list_cases`: newest first, keyset pages that stay stable while cases are
 //! registered, visibility before every filter.
 
+use netral_domain::CaseId;
 use netral_domain::case::{CaseRecord, Command};
 use netral_domain::catalogue::ElectionKind;
 use netral_domain::state::CaseState;
-use netral_domain::CaseId;
 use uuid::Uuid;
 
 use super::fixtures::*;
@@ -29,12 +29,22 @@ async fn pages_are_newest_first_and_stable_while_cases_are_registered() {
         }
         let mut query = CaseQuery::new(Visibility::Everything, 2);
         let first = list(&db.store, &query).await;
-        assert_eq!(first, vec![registered_ids[4], registered_ids[3]], "{}", db.label);
+        assert_eq!(
+            first,
+            vec![registered_ids[4], registered_ids[3]],
+            "{}",
+            db.label
+        );
 
         let newcomer = registered(&db.store, &w, 6).await.id;
         query.before_id = first.last().copied();
         let second = list(&db.store, &query).await;
-        assert_eq!(second, vec![registered_ids[2], registered_ids[1]], "{}", db.label);
+        assert_eq!(
+            second,
+            vec![registered_ids[2], registered_ids[1]],
+            "{}",
+            db.label
+        );
         query.before_id = second.last().copied();
         let third = list(&db.store, &query).await;
         assert_eq!(third, vec![registered_ids[0]], "{}", db.label);
@@ -42,7 +52,12 @@ async fn pages_are_newest_first_and_stable_while_cases_are_registered() {
         assert!(list(&db.store, &query).await.is_empty(), "{}", db.label);
 
         let fresh = list(&db.store, &CaseQuery::new(Visibility::Everything, 1)).await;
-        assert_eq!(fresh, vec![newcomer], "{}: a new case comes first", db.label);
+        assert_eq!(
+            fresh,
+            vec![newcomer],
+            "{}: a new case comes first",
+            db.label
+        );
     }
 }
 
@@ -56,24 +71,58 @@ async fn visibility_and_filters_narrow_the_list() {
         let mut jambi_filing = filing_in(3, "15.04", "pemkab-kerinci");
         jambi_filing.election.kind = ElectionKind::Pemilu;
         let jambi = applied(
-            register_by(store, &w, &w.bawaslu_ri, jambi_filing, Uuid::new_v4(), at(2024, 9, 4)).await.unwrap(),
+            register_by(
+                store,
+                &w,
+                &w.bawaslu_ri,
+                jambi_filing,
+                Uuid::new_v4(),
+                at(2024, 9, 4),
+            )
+            .await
+            .unwrap(),
         )
         .0;
-        let forward = Command::Forward { letter_number: "L-1".into(), examiner: w.bkn.id.clone() };
+        let forward = Command::Forward {
+            letter_number: "L-1".into(),
+            examiner: w.bkn.id.clone(),
+        };
         let after = at(2024, 9, 10);
-        step(store, &w, &w.bawaslu, hss.id, "v1", forward, Uuid::new_v4(), after).await.unwrap();
+        step(
+            store,
+            &w,
+            &w.bawaslu,
+            hss.id,
+            "v1",
+            forward,
+            Uuid::new_v4(),
+            after,
+        )
+        .await
+        .unwrap();
 
         let scoped = |visible_to| CaseQuery::new(visible_to, 50);
         let all = vec![jambi.id, hss.id, kotabaru.id];
-        assert_eq!(list(store, &scoped(Visibility::Everything)).await, all, "{}", db.label);
+        assert_eq!(
+            list(store, &scoped(Visibility::Everything)).await,
+            all,
+            "{}",
+            db.label
+        );
         let cases_in = |code: &str| scoped(Visibility::Region(code.parse().unwrap()));
-        assert_eq!(list(store, &cases_in("63")).await, vec![hss.id, kotabaru.id]);
+        assert_eq!(
+            list(store, &cases_in("63")).await,
+            vec![hss.id, kotabaru.id]
+        );
         assert_eq!(list(store, &cases_in("63.02")).await, vec![kotabaru.id]);
         assert_eq!(list(store, &cases_in("15")).await, vec![jambi.id]);
         assert!(list(store, &cases_in("16")).await.is_empty());
         let party = |id: &str| scoped(Visibility::PartyTo(agency(id)));
         assert_eq!(list(store, &party("pemkab-hss")).await, vec![hss.id]);
-        assert_eq!(list(store, &party("bawaslu-kalsel")).await, vec![hss.id, kotabaru.id]);
+        assert_eq!(
+            list(store, &party("bawaslu-kalsel")).await,
+            vec![hss.id, kotabaru.id]
+        );
         assert_eq!(list(store, &party("bkn")).await, vec![hss.id]);
         assert!(list(store, &party("pemkab-tabalong")).await.is_empty());
 
@@ -88,8 +137,15 @@ async fn visibility_and_filters_narrow_the_list() {
         assert_eq!(list(store, &in_kalsel).await, vec![hss.id, kotabaru.id]);
         let pemilu = filtered(&|q| q.election_kind = Some(ElectionKind::Pemilu));
         assert_eq!(list(store, &pemilu).await, vec![jambi.id]);
-        assert!(list(store, &filtered(&|q| q.election_year = Some(2029))).await.is_empty());
-        assert_eq!(list(store, &filtered(&|q| q.election_year = Some(2024))).await, all);
+        assert!(
+            list(store, &filtered(&|q| q.election_year = Some(2029)))
+                .await
+                .is_empty()
+        );
+        assert_eq!(
+            list(store, &filtered(&|q| q.election_year = Some(2024))).await,
+            all
+        );
         let examined_by_bkn = filtered(&|q| q.examiner = Some(agency("bkn")));
         assert_eq!(list(store, &examined_by_bkn).await, vec![hss.id]);
         let of_ppk = filtered(&|q| q.ppk = Some(agency("pemkab-kotabaru")));

@@ -37,15 +37,24 @@ async fn reopening_a_store_keeps_its_cases_and_reruns_no_migration() {
         let case = registered(&db.store, &w, 1).await;
         db.store.clone().close().await.unwrap();
         let reopened = Store::connect(&db.url, 2).await.unwrap();
-        assert_eq!(reopened.get_case(case.id).await.unwrap(), Some(case), "{}", db.label);
-        let again = step(&reopened, &w, &w.bawaslu, reopened_id(&reopened).await, "v1", note("n"), Uuid::new_v4(), at(2024, 9, 5));
+        assert_eq!(
+            reopened.get_case(case.id).await.unwrap(),
+            Some(case.clone()),
+            "{}",
+            db.label
+        );
+        let again = step(
+            &reopened,
+            &w,
+            &w.bawaslu,
+            case.id,
+            "v1",
+            note("n"),
+            Uuid::new_v4(),
+            at(2024, 9, 5),
+        );
         assert_eq!(applied(again.await.unwrap()).0.version, 2, "{}", db.label);
     }
-}
-
-async fn reopened_id(store: &Store) -> netral_domain::CaseId {
-    let cases = store.list_cases(&crate::CaseQuery::new(crate::Visibility::Everything, 1)).await.unwrap();
-    cases[0].id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,12 +74,32 @@ async fn every_pooled_sqlite_connection_is_configured() {
                 .or_else(|_| row.try_get_by_index::<i64>(0).map(|v| v.to_string()))
                 .unwrap()
         };
-        let journal = value(txn.query_one(pragma("journal_mode")).await.unwrap().unwrap());
+        let journal = value(
+            txn.query_one(pragma("journal_mode"))
+                .await
+                .unwrap()
+                .unwrap(),
+        );
         let synchronous = value(txn.query_one(pragma("synchronous")).await.unwrap().unwrap());
-        let foreign_keys = value(txn.query_one(pragma("foreign_keys")).await.unwrap().unwrap());
-        let busy = value(txn.query_one(pragma("busy_timeout")).await.unwrap().unwrap());
+        let foreign_keys = value(
+            txn.query_one(pragma("foreign_keys"))
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+        let busy = value(
+            txn.query_one(pragma("busy_timeout"))
+                .await
+                .unwrap()
+                .unwrap(),
+        );
         assert_eq!(
-            (journal.as_str(), synchronous.as_str(), foreign_keys.as_str(), busy.as_str()),
+            (
+                journal.as_str(),
+                synchronous.as_str(),
+                foreign_keys.as_str(),
+                busy.as_str()
+            ),
             ("wal", "1", "1", "5000")
         );
     }

@@ -1,9 +1,11 @@
 //! Tests of the store against real databases: every scenario runs on a fresh SQLite file and,
 //! when `NETRAL_TEST_DATABASE_URL` names a PostgreSQL server, on a fresh PostgreSQL database.
 
+mod directory;
 mod execute;
 mod fixtures;
 mod listing;
 mod migrations;
+mod races;
 mod round_trip;
 mod support;

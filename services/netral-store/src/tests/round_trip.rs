@@ -14,8 +14,11 @@ async fn a_registered_case_reads_back_equal_with_its_event() {
     let w = world();
     for db in databases().await {
         let request_id = Uuid::new_v4();
-        let (case, response) =
-            applied(register(&db.store, &w, filing(1), request_id, at(2024, 9, 4)).await.unwrap());
+        let (case, response) = applied(
+            register(&db.store, &w, filing(1), request_id, at(2024, 9, 4))
+                .await
+                .unwrap(),
+        );
         assert_eq!(response, response_of(&case), "{}", db.label);
         let read = db.store.get_case(case.id).await.unwrap();
         assert_eq!(read.as_ref(), Some(&case), "{}", db.label);
@@ -26,11 +29,17 @@ async fn a_registered_case_reads_back_equal_with_its_event() {
         assert_eq!(event.case_id, case.id);
         assert_eq!(event.case_version, 1);
         assert_eq!(event.action, Action::Register);
-        assert_eq!((event.from_state, event.to_state), (CaseState::Registered, CaseState::Registered));
+        assert_eq!(
+            (event.from_state, event.to_state),
+            (CaseState::Registered, CaseState::Registered)
+        );
         assert_eq!(event.actor, w.bawaslu.id);
         assert_eq!(event.request_id, request_id);
         assert_eq!(event.occurred_at, at(2024, 9, 4));
-        assert_eq!(event.payload["registration_number"], case.filing.registration_number.as_str());
+        assert_eq!(
+            event.payload["registration_number"],
+            case.filing.registration_number.as_str()
+        );
     }
 }
 
@@ -38,10 +47,23 @@ async fn a_registered_case_reads_back_equal_with_its_event() {
 async fn every_field_list_and_the_subject_round_trip() {
     for db in databases().await {
         let (case, outcome) = rich_case();
-        let (stored, _) = applied(store_as_registration(&db.store, case.clone(), outcome).await.unwrap());
+        let (stored, _) = applied(
+            store_as_registration(&db.store, case.clone(), outcome)
+                .await
+                .unwrap(),
+        );
         assert_eq!(stored, case, "{}", db.label);
-        assert_eq!(db.store.get_case(case.id).await.unwrap(), Some(case.clone()), "{}", db.label);
-        let listed = db.store.list_cases(&CaseQuery::new(Visibility::Everything, 10)).await.unwrap();
+        assert_eq!(
+            db.store.get_case(case.id).await.unwrap(),
+            Some(case.clone()),
+            "{}",
+            db.label
+        );
+        let listed = db
+            .store
+            .list_cases(&CaseQuery::new(Visibility::Everything, 10))
+            .await
+            .unwrap();
         assert_eq!(listed, vec![case], "{}", db.label);
     }
 }
@@ -49,7 +71,15 @@ async fn every_field_list_and_the_subject_round_trip() {
 #[tokio::test]
 async fn a_missing_case_reads_as_none() {
     for db in databases().await {
-        assert_eq!(db.store.get_case(netral_domain::CaseId::new()).await.unwrap(), None, "{}", db.label);
+        assert_eq!(
+            db.store
+                .get_case(netral_domain::CaseId::new())
+                .await
+                .unwrap(),
+            None,
+            "{}",
+            db.label
+        );
     }
 }
 
@@ -58,10 +88,22 @@ async fn a_corrupt_row_is_reported_naming_the_column() {
     let w = world();
     for db in databases().await {
         let corruptions = [
-            ("UPDATE cases SET source = 'FINDING' WHERE id = '{id}'", "cases.source"),
-            ("UPDATE cases SET deadlines = '[{\"step\":\"nope\"}]' WHERE id = '{id}'", "cases.deadlines"),
-            ("UPDATE cases SET outcome = '{\"rationale\":null,\"extra\":1}' WHERE id = '{id}'", "cases.outcome"),
-            ("UPDATE cases SET state = 'LIMBO' WHERE id = '{id}'", "cases.state"),
+            (
+                "UPDATE cases SET source = 'FINDING' WHERE id = '{id}'",
+                "cases.source",
+            ),
+            (
+                "UPDATE cases SET deadlines = '[{\"step\":\"nope\"}]' WHERE id = '{id}'",
+                "cases.deadlines",
+            ),
+            (
+                "UPDATE cases SET outcome = '{\"rationale\":null,\"extra\":1}' WHERE id = '{id}'",
+                "cases.outcome",
+            ),
+            (
+                "UPDATE cases SET state = 'LIMBO' WHERE id = '{id}'",
+                "cases.state",
+            ),
             (
                 "UPDATE subjects SET id_value = '12' \
                  WHERE id = (SELECT subject_id FROM cases WHERE id = '{id}')",
@@ -73,16 +115,39 @@ async fn a_corrupt_row_is_reported_naming_the_column() {
             let sql = sql.replace("{id}", &case.id.to_string());
             db.store.db.execute_unprepared(&sql).await.unwrap();
             let err = db.store.get_case(case.id).await.unwrap_err();
-            assert!(matches!(&err, StoreError::Corrupt(c) if c == column), "{}: {sql}: {err}", db.label);
-            let stepped = step(&db.store, &w, &w.bawaslu, case.id, "v1", note("x"), Uuid::new_v4(), at(2024, 9, 5));
             assert!(
-                matches!(stepped.await, Err(ExecuteError::Store(StoreError::Corrupt(_)))),
+                matches!(&err, StoreError::Corrupt(c) if c == column),
+                "{}: {sql}: {err}",
+                db.label
+            );
+            let stepped = step(
+                &db.store,
+                &w,
+                &w.bawaslu,
+                case.id,
+                "v1",
+                note("x"),
+                Uuid::new_v4(),
+                at(2024, 9, 5),
+            );
+            assert!(
+                matches!(
+                    stepped.await,
+                    Err(ExecuteError::Store(StoreError::Corrupt(_)))
+                ),
                 "{}: a corrupt case is never stepped",
                 db.label
             );
         }
-        let listed = db.store.list_cases(&CaseQuery::new(Visibility::Everything, 10)).await;
-        assert!(matches!(listed, Err(StoreError::Corrupt(_))), "{}", db.label);
+        let listed = db
+            .store
+            .list_cases(&CaseQuery::new(Visibility::Everything, 10))
+            .await;
+        assert!(
+            matches!(listed, Err(StoreError::Corrupt(_))),
+            "{}",
+            db.label
+        );
     }
 }
 
@@ -91,14 +156,19 @@ async fn instants_finer_than_a_microsecond_are_refused_and_nothing_is_written() 
     let w = world();
     for db in databases().await {
         let fine = at(2024, 9, 4) + chrono::TimeDelta::nanoseconds(1);
-        let err = register(&db.store, &w, filing(1), Uuid::new_v4(), fine).await.unwrap_err();
+        let err = register(&db.store, &w, filing(1), Uuid::new_v4(), fine)
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, ExecuteError::Store(StoreError::Unrepresentable(_))),
             "{}: {err:?}",
             db.label
         );
         let counts = db.store.table_counts().await.unwrap();
-        assert_eq!((counts.cases, counts.case_events, counts.idempotency_keys), (0, 0, 0));
+        assert_eq!(
+            (counts.cases, counts.case_events, counts.idempotency_keys),
+            (0, 0, 0)
+        );
         assert_eq!(crate::storage_instant(fine), at(2024, 9, 4));
     }
 }

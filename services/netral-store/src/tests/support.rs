@@ -39,10 +39,19 @@ impl PgDatabase {
         let admin = Database::connect(admin_url)
             .await
             .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
-        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
         admin.close().await.unwrap();
         let url = with_database(admin_url, &name);
-        (Self { admin_url: admin_url.to_owned(), name }, url)
+        (
+            Self {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+            url,
+        )
     }
 }
 
@@ -52,7 +61,9 @@ impl Drop for PgDatabase {
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
         // Drop runs outside any async context we may block on: use a runtime of our own.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(async {
                 let admin = Database::connect(admin_url.as_str()).await?;
                 admin.execute_unprepared(&sql).await?;
@@ -83,22 +94,39 @@ pub(crate) fn with_database(admin_url: &str, name: &str) -> String {
 
 /// The PostgreSQL admin URL, if tests should run on PostgreSQL too.
 pub(crate) fn pg_admin_url() -> Option<String> {
-    std::env::var(PG_ENV).ok().filter(|url| !url.trim().is_empty())
+    std::env::var(PG_ENV)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
 }
 
 /// A store on a fresh SQLite file.
 pub(crate) async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("nested/netral.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("nested/netral.db").display()
+    );
     let store = Store::connect(&url, 4).await.unwrap();
-    TestDb { store, label: "sqlite", url, _dir: Some(dir), _pg: None }
+    TestDb {
+        store,
+        label: "sqlite",
+        url,
+        _dir: Some(dir),
+        _pg: None,
+    }
 }
 
 /// A store on a fresh PostgreSQL database.
 pub(crate) async fn postgres(admin_url: &str) -> TestDb {
     let (pg, url) = PgDatabase::create(admin_url).await;
     let store = Store::connect(&url, 8).await.unwrap();
-    TestDb { store, label: "postgres", url, _dir: None, _pg: Some(pg) }
+    TestDb {
+        store,
+        label: "postgres",
+        url,
+        _dir: None,
+        _pg: Some(pg),
+    }
 }
 
 /// A fresh SQLite store, and a fresh PostgreSQL one when configured.
