@@ -6,6 +6,7 @@
 mod atomicity;
 mod concurrency;
 mod deadlines;
+mod directory;
 mod examiner_handover;
 mod health_and_reads;
 mod idempotency;

@@ -1,4 +1,4 @@
-//! `netral.v1.CaseService`: every transition of a case, `GetCase` and `ListCases`.
+//! `netral.v1.CaseService`: every transition of a case (the reads are in `case_reads`).
 //!
 //! Each transition handler reads top to bottom: who is calling → parse the request (all bad
 //! fields at once, nothing written) → one store transaction in which the domain applies the
@@ -6,17 +6,15 @@
 //! `request_id` return the stored first reply.
 
 use netral_domain::case::{CaseRecord, Command, StepContext};
-use netral_domain::policy;
 use netral_proto::v1 as pb;
 use netral_proto::v1::case_service_server::CaseService;
-use netral_store::{Applied, CaseQuery, ExecuteError, Executed, MutationMeta, Visibility};
+use netral_store::{Applied, ExecuteError, Executed, MutationMeta};
 use prost::Message;
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use super::fields::Fields;
 use super::parse::{self, ParseContext, Target};
-use super::{AppState, convert, filter, payload};
+use super::{AppState, convert, payload};
 use crate::clock::Clock;
 use crate::error::Error;
 
@@ -24,7 +22,7 @@ use crate::error::Error;
 #[derive(Clone)]
 pub struct CaseApi {
     /// Shared server state.
-    state: AppState,
+    pub(super) state: AppState,
 }
 
 impl CaseApi {
@@ -430,69 +428,5 @@ impl CaseApi {
             })
             .await;
         reply(executed)
-    }
-
-    async fn get(&self, req: Request<pb::GetCaseRequest>) -> Result<pb::Case, Error> {
-        let caller = self.state.caller(&req)?;
-        let mut fields = Fields::default();
-        let id = fields.case_name("name", &req.get_ref().name);
-        fields.finish()?;
-        let id = super::fields::present(id)?;
-        let case = self
-            .state
-            .store
-            .get_case(id)
-            .await?
-            .ok_or_else(|| Error::NotFound("case".into()))?;
-        let today = Clock::date_of(self.state.clock.now());
-        policy::may_read_case(&caller.profile, &case.parties(), today)?;
-        Ok(convert::case(&case))
-    }
-
-    async fn list(
-        &self,
-        req: Request<pb::ListCasesRequest>,
-    ) -> Result<pb::ListCasesResponse, Error> {
-        let caller = self.state.caller(&req)?;
-        let m = req.get_ref();
-        let wanted = filter::parse(&m.filter)?;
-        let before_id = filter::parse_page_token(&m.page_token, &m.filter)?;
-        if m.page_size < 0 {
-            return Err(Error::invalid("page_size", "must not be negative"));
-        }
-        let page_size = match m.page_size {
-            0 => 50.min(self.state.max_page_size),
-            n => (n as u32).min(self.state.max_page_size),
-        };
-        let today = Clock::date_of(self.state.clock.now());
-        let visible_to = match policy::list_scope(&caller.profile, today) {
-            policy::ListScope::Everything => Visibility::Everything,
-            policy::ListScope::Jurisdiction(region) => Visibility::Region(region),
-            policy::ListScope::PartyTo(agency) => Visibility::PartyTo(agency),
-        };
-        let query = CaseQuery {
-            visible_to,
-            state: wanted.state,
-            region_prefix: wanted.region,
-            election_kind: wanted.election_kind,
-            election_year: wanted.election_year,
-            examiner: wanted.examiner,
-            ppk: wanted.ppk,
-            reporting_office: wanted.reporting_office,
-            updated_since: wanted.updated_since,
-            before_id,
-            limit: u64::from(page_size) + 1,
-        };
-        let mut cases = self.state.store.list_cases(&query).await?;
-        let more = cases.len() > page_size as usize;
-        cases.truncate(page_size as usize);
-        let next_page_token = match (more, cases.last()) {
-            (true, Some(last)) => filter::page_token(last.id, &m.filter),
-            _ => String::new(),
-        };
-        Ok(pb::ListCasesResponse {
-            cases: cases.iter().map(convert::case).collect(),
-            next_page_token,
-        })
     }
 }

@@ -1,6 +1,7 @@
 //! One module per gRPC service, plus what they share: the request context (who is calling,
 //! what time it is) and the wire conversions.
 
+pub mod case_reads;
 pub mod case_service;
 pub mod convert;
 pub mod directory_service;

@@ -1,0 +1,79 @@
+//! The reads of `CaseService`: `GetCase` (parties, national agencies and auditors) and
+//! `ListCases` (only what the caller may see, newest first, keyset-paginated).
+
+use netral_domain::policy;
+use netral_proto::v1 as pb;
+use netral_store::{CaseQuery, Visibility};
+use tonic::Request;
+
+use super::case_service::CaseApi;
+use super::fields::Fields;
+use super::{convert, filter};
+use crate::clock::Clock;
+use crate::error::Error;
+
+impl CaseApi {
+    pub(super) async fn get(&self, req: Request<pb::GetCaseRequest>) -> Result<pb::Case, Error> {
+        let caller = self.state.caller(&req)?;
+        let mut fields = Fields::default();
+        let id = fields.case_name("name", &req.get_ref().name);
+        fields.finish()?;
+        let id = super::fields::present(id)?;
+        let case = self
+            .state
+            .store
+            .get_case(id)
+            .await?
+            .ok_or_else(|| Error::NotFound("case".into()))?;
+        let today = Clock::date_of(self.state.clock.now());
+        policy::may_read_case(&caller.profile, &case.parties(), today)?;
+        Ok(convert::case(&case))
+    }
+
+    pub(super) async fn list(
+        &self,
+        req: Request<pb::ListCasesRequest>,
+    ) -> Result<pb::ListCasesResponse, Error> {
+        let caller = self.state.caller(&req)?;
+        let m = req.get_ref();
+        let wanted = filter::parse(&m.filter)?;
+        let before_id = filter::parse_page_token(&m.page_token, &m.filter)?;
+        if m.page_size < 0 {
+            return Err(Error::invalid("page_size", "must not be negative"));
+        }
+        let page_size = match m.page_size {
+            0 => 50.min(self.state.max_page_size),
+            n => (n as u32).min(self.state.max_page_size),
+        };
+        let today = Clock::date_of(self.state.clock.now());
+        let visible_to = match policy::list_scope(&caller.profile, today) {
+            policy::ListScope::Everything => Visibility::Everything,
+            policy::ListScope::Jurisdiction(region) => Visibility::Region(region),
+            policy::ListScope::PartyTo(agency) => Visibility::PartyTo(agency),
+        };
+        let query = CaseQuery {
+            visible_to,
+            state: wanted.state,
+            region_prefix: wanted.region,
+            election_kind: wanted.election_kind,
+            election_year: wanted.election_year,
+            examiner: wanted.examiner,
+            ppk: wanted.ppk,
+            reporting_office: wanted.reporting_office,
+            updated_since: wanted.updated_since,
+            before_id,
+            limit: u64::from(page_size) + 1,
+        };
+        let mut cases = self.state.store.list_cases(&query).await?;
+        let more = cases.len() > page_size as usize;
+        cases.truncate(page_size as usize);
+        let next_page_token = match (more, cases.last()) {
+            (true, Some(last)) => filter::page_token(last.id, &m.filter),
+            _ => String::new(),
+        };
+        Ok(pb::ListCasesResponse {
+            cases: cases.iter().map(convert::case).collect(),
+            next_page_token,
+        })
+    }
+}
