@@ -5,6 +5,9 @@
 //! ```text
 //! netral pki init  [--data-dir ./netral-data] [--directory FILE]
 //! netral pki issue --agency ID [--data-dir ./netral-data]
+//! netral bench lifecycle [--clients 64] [--cases 2000] [--database sqlite|postgres|URL]
+//!                        [--endpoint URL --pki DIR | --in-process | --server-bin PATH]
+//!                        [--connections per-client|per-agency] [--json FILE]
 //! ```
 
 mod pki;
@@ -13,6 +16,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use netral_cli::bench;
 
 /// The `netral` command.
 #[derive(Debug, Parser)]
@@ -28,13 +32,16 @@ struct Cli {
 enum Command {
     /// Development PKI: a local CA, a server certificate and one client certificate per agency.
     Pki(pki::PkiArgs),
+    /// Load generator: real gRPC over mTLS as the dev PKI's agencies, with a progress bar, a
+    /// table at the end and `--json FILE`.
+    Bench(bench::BenchArgs),
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut out = std::io::stdout().lock();
-    match run(cli, &mut out).and_then(|()| Ok(out.flush()?)) {
+    match run(cli, &mut out).await.and_then(|()| Ok(out.flush()?)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // `{:#}` prints the whole cause chain on one line, without a backtrace.
@@ -45,9 +52,10 @@ async fn main() -> ExitCode {
 }
 
 /// Runs one parsed command, writing its report to `out`.
-fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
+async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
     match cli.command {
         Command::Pki(args) => pki::run(args, out),
+        Command::Bench(args) => bench::run(args, out).await,
     }
 }
 
@@ -72,12 +80,32 @@ mod tests {
     }
 
     #[test]
-    fn dispatches_to_the_pki_commands() {
+    fn bench_lifecycle_parses() {
+        let cli = Cli::try_parse_from([
+            "netral",
+            "bench",
+            "lifecycle",
+            "--clients",
+            "64",
+            "--cases",
+            "2000",
+            "--database",
+            "postgres",
+            "--json",
+            "out.json",
+        ]);
+        assert!(cli.is_ok(), "{cli:?}");
+        let bad = Cli::try_parse_from(["netral", "bench", "lifecycle", "--database", "oracle"]);
+        assert!(bad.is_err());
+    }
+
+    #[tokio::test]
+    async fn dispatches_to_the_pki_commands() {
         let data = tempfile::tempdir().unwrap();
         let dir = data.path().to_str().unwrap();
         let cli = Cli::try_parse_from(["netral", "pki", "init", "--data-dir", dir]).unwrap();
         let mut out = Vec::new();
-        run(cli, &mut out).unwrap();
+        run(cli, &mut out).await.unwrap();
         assert!(data.path().join("pki/ca.pem").exists());
     }
 }

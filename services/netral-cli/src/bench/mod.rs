@@ -1,0 +1,56 @@
+//! `netral bench`: load generators that talk to netral the way agencies do (real gRPC over
+//! mutual TLS, each step sent with the certificate of the agency that may take it) and report
+//! throughput and latency next to the ceilings that bound them.
+//!
+//! One module per concern:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`lifecycle`] | `netral bench lifecycle`: the flags and the run, phase by phase |
+//! | `server` | the server under load: spawned child, in-process, or an existing endpoint; its RSS |
+//! | `database` | a fresh SQLite file or PostgreSQL database per phase, removed afterwards |
+//! | `drive` | the worker pool every phase shares: N cases, `clients` workers, a deadline |
+//! | `grpc` | the six RPCs of a case's life, and the health ceiling over the same channels |
+//! | `floor` | the same six transitions straight through `netral_store::Store::execute` |
+//! | [`report`] | the flat report, the table and the `--json` file |
+//!
+//! Later modes (reads, inbox streams, a soak) join [`BenchMode`].
+
+mod database;
+mod drive;
+mod floor;
+mod grpc;
+pub mod lifecycle;
+pub mod report;
+mod server;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::Write;
+
+use clap::{Args, Subcommand};
+
+/// Arguments of `netral bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Which load to generate.
+    #[command(subcommand)]
+    pub mode: BenchMode,
+}
+
+/// The load generator's modes.
+#[derive(Debug, Subcommand)]
+pub enum BenchMode {
+    /// Drive N cases through their whole life (register → forward → accept → recommend →
+    /// sanction → record) over gRPC and mTLS, and compare with the cost of gRPC alone (health
+    /// checks) and of the database alone (the same transitions through the store).
+    Lifecycle(lifecycle::LifecycleArgs),
+}
+
+/// Runs a `netral bench` mode, writing its table to `out`.
+pub async fn run(args: BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    match args.mode {
+        BenchMode::Lifecycle(args) => lifecycle::run(&args, out).await.map(|_| ()),
+    }
+}
