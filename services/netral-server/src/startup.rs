@@ -10,9 +10,9 @@ use netral_proto::v1::case_service_server::CaseServiceServer;
 use netral_proto::v1::directory_service_server::DirectoryServiceServer;
 use netral_store::{AgencyRecord, Store};
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 
 use crate::clock::Clock;
 use crate::directory::Directory;
@@ -202,7 +202,7 @@ impl Application {
             .add_service(reflection_v1alpha)
             .add_service(cases)
             .add_service(directory)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), draining);
+            .serve_with_incoming_shutdown(incoming(self.listener), draining);
         tokio::pin!(serve);
         tokio::select! {
             result = &mut serve => result?,
@@ -212,6 +212,22 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// How often an idle accepted connection is probed, so the kernel drops peers that vanished
+/// (an agency's host rebooted behind a NAT) instead of keeping their sockets forever.
+const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
+
+/// The accepted connections, each with `TCP_NODELAY` and keep-alive set.
+///
+/// tonic applies its own `tcp_nodelay` only to listeners it binds itself; with our own
+/// listener Nagle's algorithm stayed on, and the second small TLS record of a reply waited for
+/// the client's delayed ACK: ≈ 40 ms on every call that followed another on one connection
+/// (docs/PERFORMANCE.md).
+fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(TCP_KEEPALIVE))
 }
 
 /// Completes `grace` after the drain signal; never completes if the signal never comes.
@@ -235,4 +251,25 @@ fn directory_records(directory: &Directory) -> Vec<AgencyRecord> {
             grants: entry.profile.grants.clone(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_connections_do_not_wait_for_delayed_acks() -> std::io::Result<()> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mut incoming = incoming(listener);
+        let _client = tokio::net::TcpStream::connect(addr).await?;
+        let accepted = incoming
+            .next()
+            .await
+            .ok_or_else(|| std::io::Error::other("the listener closed"))??;
+        assert!(accepted.nodelay()?, "Nagle's algorithm is still on");
+        Ok(())
+    }
 }
