@@ -4,6 +4,14 @@
 //! steps in order, and each keeps its own tally (per-step latencies, acknowledgements, errors
 //! by kind) that is merged at the end. Nothing is shared on the hot path but the counter and
 //! the progress bar.
+//!
+//! Two ways to hand out cases ([`Plan::rate`]): **closed loop** (the default), where a worker
+//! starts its next case as soon as its last one is done, so the phase runs at saturation and
+//! measures capacity; and **paced**, where case *i* is due `i / rate` seconds after the start
+//! and waits for that moment, so the phase offers a fixed load and measures the latency an
+//! agency sees below saturation. A paced case that starts late because every worker was busy
+//! is recorded as start lag: the latency figures then understate the wait, and the report
+//! says so.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -42,6 +50,8 @@ pub struct Tally {
     pub errors: BTreeMap<String, u64>,
     /// Failed calls per step (index into [`STEPS`]).
     pub failures: Vec<u64>,
+    /// Paced phases only: how late each case started after its due time, in microseconds.
+    pub start_lag_us: Vec<u32>,
     /// Advanced once per call, whatever its outcome; hidden when not on a terminal.
     progress: ProgressBar,
 }
@@ -54,6 +64,7 @@ impl Tally {
             acknowledged: 0,
             errors: BTreeMap::new(),
             failures: vec![0; STEPS.len()],
+            start_lag_us: Vec::new(),
             progress,
         }
     }
@@ -91,6 +102,7 @@ impl Tally {
         for (kind, n) in other.errors {
             *self.errors.entry(kind).or_default() += n;
         }
+        self.start_lag_us.extend(other.start_lag_us);
     }
 
     /// Every failed call.
@@ -138,6 +150,13 @@ impl Phase {
         samples
     }
 
+    /// Paced phases only: how late the cases started, sorted, in microseconds.
+    pub fn sorted_start_lag(&self) -> Vec<u32> {
+        let mut samples = self.tally.start_lag_us.clone();
+        samples.sort_unstable();
+        samples
+    }
+
     /// The latencies of every step together, sorted, in microseconds.
     pub fn sorted_all(&self) -> Vec<u32> {
         let mut samples: Vec<u32> = self.tally.latencies_us.concat();
@@ -157,23 +176,45 @@ pub fn percentile_ms(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[index]) / 1000.0
 }
 
-/// Runs `cases` cases over `runners` (one worker each) and returns what they measured.
-/// Workers stop taking cases once `limit` has passed since the start; the cases left count as
-/// [`NOT_SENT`] errors. A worker still busy [`STRAGGLER_GRACE`] after that is aborted.
+/// How a phase runs: how many cases, for how long at most, and how they are handed out.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Cases to run, six steps each.
+    pub cases: usize,
+    /// No case starts once this much time has passed since the phase began; the cases left
+    /// count as [`NOT_SENT`] errors.
+    pub limit: Duration,
+    /// Cases started per second (paced); `None` for a closed loop at saturation.
+    pub rate: Option<f64>,
+    /// Whether to draw a progress bar (on a terminal only).
+    pub show_progress: bool,
+}
+
+impl Plan {
+    /// When case `index` is due, for a paced plan.
+    fn due(&self, start: Instant, index: usize) -> Option<Instant> {
+        let rate = self.rate.filter(|r| r.is_finite() && *r > 0.0)?;
+        Some(start + Duration::from_secs_f64(index as f64 / rate))
+    }
+}
+
+/// Runs `plan.cases` cases over `runners` (one worker each) and returns what they measured.
+/// Workers stop starting cases once `plan.limit` has passed since the start. A worker still
+/// busy [`STRAGGLER_GRACE`] after that is aborted.
 pub async fn drive<R: CaseRunner>(
     label: &str,
     runners: Vec<R>,
-    cases: usize,
-    limit: Duration,
-    show_progress: bool,
+    plan: Plan,
 ) -> anyhow::Result<Phase> {
-    let progress = progress_bar(label, (cases * STEPS.len()) as u64, show_progress);
+    let cases = plan.cases;
+    let progress = progress_bar(label, (cases * STEPS.len()) as u64, plan.show_progress);
     let next = Arc::new(AtomicUsize::new(0));
+    let begun = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let stop_taking = started + limit;
+    let stop_taking = started + plan.limit;
     let mut workers = JoinSet::new();
     for mut runner in runners {
-        let next = Arc::clone(&next);
+        let (next, begun) = (Arc::clone(&next), Arc::clone(&begun));
         let mut tally = Tally::new(progress.clone());
         workers.spawn(async move {
             while Instant::now() < stop_taking {
@@ -181,6 +222,16 @@ pub async fn drive<R: CaseRunner>(
                 if index >= cases {
                     break;
                 }
+                if let Some(due) = plan.due(started, index) {
+                    if due >= stop_taking {
+                        break;
+                    }
+                    tokio::time::sleep_until(due).await;
+                    let lag = Instant::now().saturating_duration_since(due);
+                    let lag_us = u32::try_from(lag.as_micros()).unwrap_or(u32::MAX);
+                    tally.start_lag_us.push(lag_us);
+                }
+                begun.fetch_add(1, Ordering::Relaxed);
                 runner.run_case(index, &mut tally).await;
             }
             tally
@@ -207,9 +258,9 @@ pub async fn drive<R: CaseRunner>(
         }
     }
     let elapsed = started.elapsed();
-    let taken = next.load(Ordering::Relaxed).min(cases);
-    if taken < cases {
-        let not_sent = ((cases - taken) * STEPS.len()) as u64;
+    let begun = begun.load(Ordering::Relaxed).min(cases);
+    if begun < cases {
+        let not_sent = ((cases - begun) * STEPS.len()) as u64;
         merged.errors.insert(NOT_SENT.into(), not_sent);
     }
     progress.finish_and_clear();
@@ -267,7 +318,7 @@ mod tests {
     #[tokio::test]
     async fn every_case_is_taken_once_and_failures_stop_their_case() {
         let runners = (0..3).map(|_| Counting).collect();
-        let phase = drive("test", runners, 5, Duration::from_secs(60), false)
+        let phase = drive("test", runners, closed(5, Duration::from_secs(60)))
             .await
             .unwrap();
         assert_eq!(phase.tally.acknowledged, 4 * 6 + 2);
@@ -282,10 +333,50 @@ mod tests {
     #[tokio::test]
     async fn cases_left_at_the_deadline_are_reported_not_sent() {
         let runners = vec![Counting];
-        let phase = drive("test", runners, 4, Duration::ZERO, false)
+        let phase = drive("test", runners, closed(4, Duration::ZERO))
             .await
             .unwrap();
         assert_eq!(phase.tally.acknowledged, 0);
         assert_eq!(phase.tally.errors.get(NOT_SENT), Some(&24));
+    }
+
+    fn closed(cases: usize, limit: Duration) -> Plan {
+        Plan {
+            cases,
+            limit,
+            rate: None,
+            show_progress: false,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paced_phase_starts_each_case_at_its_due_time() {
+        let plan = Plan {
+            rate: Some(10.0),
+            ..closed(5, Duration::from_secs(60))
+        };
+        let runners = (0..3).map(|_| Counting).collect();
+        let began = Instant::now();
+        let phase = drive("test", runners, plan).await.unwrap();
+        // Case 4 is due 0.4 s in; the paused clock only moves to due times.
+        let elapsed = began.elapsed();
+        assert!(elapsed >= Duration::from_millis(400), "{elapsed:?}");
+        assert!(elapsed < Duration::from_millis(402), "{elapsed:?}");
+        assert_eq!(phase.tally.start_lag_us.len(), 5);
+        assert!(phase.sorted_start_lag().iter().all(|lag| *lag < 2000));
+        assert_eq!(phase.tally.acknowledged, 4 * 6 + 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn paced_cases_due_after_the_limit_are_not_sent() {
+        let plan = Plan {
+            rate: Some(1.0),
+            ..closed(10, Duration::from_millis(2500))
+        };
+        let runners = (0..4).map(|_| Counting).collect();
+        let phase = drive("test", runners, plan).await.unwrap();
+        // Cases 0, 1 and 2 are due at 0, 1 and 2 s; 3..10 would be due after 2.5 s.
+        assert_eq!(phase.tally.start_lag_us.len(), 3);
+        assert_eq!(phase.tally.errors.get(NOT_SENT), Some(&(7 * 6)));
     }
 }

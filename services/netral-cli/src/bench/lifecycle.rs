@@ -22,7 +22,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use super::database::{DatabaseChoice, FreshDatabase};
-use super::drive::{self, Phase};
+use super::drive::{self, Phase, Plan};
 use super::floor::Floor;
 use super::grpc::{self, Connections, HealthRunner, LifecycleRunner};
 use super::report::{Measured, Report};
@@ -64,6 +64,10 @@ pub struct LifecycleArgs {
     /// Whether each client has its own connection per agency, or all share one per agency.
     #[arg(long, value_enum, default_value_t = Connections::PerClient)]
     pub connections: Connections,
+    /// Start this many cases per second in every phase (an offered load below saturation, for
+    /// the latency an agency sees) instead of each client starting its next case at once.
+    #[arg(long, value_name = "CASES_PER_S", value_parser = positive_rate)]
+    pub rate: Option<f64>,
     /// Stop sending new cases after this many seconds in any one phase.
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub timeout: u64,
@@ -73,6 +77,26 @@ pub struct LifecycleArgs {
     /// Never draw progress bars (they are drawn only when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// Parses `--rate`: a finite number of cases per second above zero.
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a positive number of cases per second"
+        )),
+    }
+}
+
+/// The plan every phase of this run follows: same cases, same limit, same pacing.
+fn plan(args: &LifecycleArgs) -> Plan {
+    Plan {
+        cases: args.cases as usize,
+        limit: Duration::from_secs(args.timeout),
+        rate: args.rate,
+        show_progress: !args.no_progress,
+    }
 }
 
 /// What the phases against the server measured.
@@ -136,6 +160,7 @@ pub async fn run(args: &LifecycleArgs, out: &mut dyn Write) -> anyhow::Result<Re
     );
     settings.clients = args.clients;
     settings.cases = args.cases;
+    settings.rate_cases_per_s = args.rate;
     settings.load_avg_start = load_avg_start;
     settings.load_avg_end = load_average();
     let report = Report::from_measured(&Measured {
@@ -206,9 +231,8 @@ async fn load_server(
     args: &LifecycleArgs,
     run_tag: Arc<str>,
 ) -> anyhow::Result<Service> {
-    let (clients, cases) = (args.clients as usize, args.cases as usize);
-    let limit = Duration::from_secs(args.timeout);
-    let progress = !args.no_progress;
+    let clients = args.clients as usize;
+    let plan = plan(args);
     let idle = match server.pid {
         Some(pid) => {
             tokio::time::sleep(SETTLE).await;
@@ -225,13 +249,13 @@ async fn load_server(
 
     let server_before_health = server_cpu();
     let runners = channels.iter().cloned().map(HealthRunner::new).collect();
-    let health = drive::drive("(a) health", runners, cases, limit, progress).await?;
+    let health = drive::drive("(a) health", runners, plan).await?;
     let (server_before, client_before) = (server_cpu(), client_cpu());
     let runners = channels
         .iter()
         .map(|c| LifecycleRunner::new(c, Arc::clone(&run_tag)))
         .collect();
-    let lifecycle = drive::drive("lifecycle", runners, cases, limit, progress).await?;
+    let lifecycle = drive::drive("lifecycle", runners, plan).await?;
     let cpu = ServiceCpu {
         server_health_s: used(server_before_health, server_before),
         server_lifecycle_s: used(server_before, server_cpu()),
@@ -269,17 +293,9 @@ async fn measure_floor(
     let runners = (0..args.clients)
         .map(|_| floor.runner())
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let limit = Duration::from_secs(args.timeout);
     let own_cpu = || server::cpu_seconds(std::process::id());
     let before = own_cpu();
-    let phase = drive::drive(
-        "(b) floor",
-        runners,
-        args.cases as usize,
-        limit,
-        !args.no_progress,
-    )
-    .await;
+    let phase = drive::drive("(b) floor", runners, plan(args)).await;
     let cpu = used(before, own_cpu());
     let closed = floor.close().await;
     let phase = phase?;
@@ -343,5 +359,15 @@ mod tests {
         ));
         assert!(is_loopback("https://[::1]:50051").unwrap());
         assert!(is_loopback("https://127.0.0.2:50051").unwrap());
+    }
+
+    #[test]
+    fn a_rate_must_be_a_positive_number() {
+        assert_eq!(parse(&[]).unwrap().rate, None);
+        assert_eq!(parse(&["--rate", "150"]).unwrap().rate, Some(150.0));
+        assert_eq!(parse(&["--rate", "0.5"]).unwrap().rate, Some(0.5));
+        for bad in ["0", "-3", "NaN", "inf", "fast"] {
+            assert!(parse(&["--rate", bad]).is_err(), "{bad}");
+        }
     }
 }

@@ -29,6 +29,15 @@ pub struct Report {
     pub clients: u32,
     /// Cases asked for.
     pub cases: u32,
+    /// Cases started per second in every phase (`--rate`); `null` for a closed loop, where
+    /// each client starts its next case at once and the phases run at saturation.
+    pub rate_cases_per_s: Option<f64>,
+    /// Paced runs: the load offered, `6 × rate`, in transitions per second.
+    pub offered_transitions_per_s: Option<f64>,
+    /// Paced runs: the 99th percentile of how late a case started after its due time because
+    /// every client was busy (large values mean more clients are needed, and that the
+    /// latencies understate what an agency would wait).
+    pub start_lag_p99_ms: Option<f64>,
     /// Cases that reached RECORDED.
     pub cases_recorded: u64,
     /// Transitions the service acknowledged (six per recorded case, registration included).
@@ -150,6 +159,9 @@ impl Report {
             connections: connections.into(),
             clients: 0,
             cases: 0,
+            rate_cases_per_s: None,
+            offered_transitions_per_s: None,
+            start_lag_p99_ms: None,
             cases_recorded: 0,
             transitions: 0,
             duration_s: 0.0,
@@ -195,6 +207,12 @@ impl Report {
         let [f50, f95, f99] = p50_95_99(&m.floor.sorted_all());
         report.cases_recorded = life.sorted_step(STEPS.len() - 1).len() as u64;
         report.transitions = life.tally.acknowledged;
+        report.offered_transitions_per_s = report
+            .rate_cases_per_s
+            .map(|rate| round(rate * STEPS.len() as f64));
+        report.start_lag_p99_ms = report
+            .rate_cases_per_s
+            .map(|_| round(percentile_ms(&life.sorted_start_lag(), 99.0)));
         report.duration_s = round(life.elapsed.as_secs_f64());
         report.transitions_per_s = round(life.per_second());
         (report.p50_ms, report.p95_ms, report.p99_ms) = (round(p50), round(p95), round(p99));
@@ -268,6 +286,18 @@ impl Report {
             "netral bench lifecycle: {} cases, {} clients ({} connections), {}, server {}",
             self.cases, self.clients, self.connections, self.database, self.server
         )?;
+        if let (Some(rate), Some(offered), Some(lag)) = (
+            self.rate_cases_per_s,
+            self.offered_transitions_per_s,
+            self.start_lag_p99_ms,
+        ) {
+            writeln!(
+                out,
+                "paced: {rate} cases/s in every phase ({offered} transitions/s offered); \
+                 case start lag p99 {lag:.2} ms; rates and ratios show the offered load, \
+                 latencies what it costs"
+            )?;
+        }
         writeln!(
             out,
             "{:<36} {:>7} {:>9} {:>8} {:>8} {:>8} {:>7}",
