@@ -190,11 +190,27 @@ pub struct Plan {
     pub show_progress: bool,
 }
 
+/// When a case may start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Due {
+    /// At once: a closed loop.
+    Now,
+    /// Not before this instant: a paced plan.
+    At(Instant),
+    /// Never: so far ahead (a tiny rate) that no clock reaches it.
+    Never,
+}
+
 impl Plan {
-    /// When case `index` is due, for a paced plan.
-    fn due(&self, start: Instant, index: usize) -> Option<Instant> {
-        let rate = self.rate.filter(|r| r.is_finite() && *r > 0.0)?;
-        Some(start + Duration::from_secs_f64(index as f64 / rate))
+    /// When case `index` of a phase that started at `start` may start.
+    fn due(&self, start: Instant, index: usize) -> Due {
+        let Some(rate) = self.rate.filter(|r| r.is_finite() && *r > 0.0) else {
+            return Due::Now;
+        };
+        Duration::try_from_secs_f64(index as f64 / rate)
+            .ok()
+            .and_then(|offset| start.checked_add(offset))
+            .map_or(Due::Never, Due::At)
     }
 }
 
@@ -222,14 +238,15 @@ pub async fn drive<R: CaseRunner>(
                 if index >= cases {
                     break;
                 }
-                if let Some(due) = plan.due(started, index) {
-                    if due >= stop_taking {
-                        break;
+                match plan.due(started, index) {
+                    Due::Now => {}
+                    Due::At(due) if due < stop_taking => {
+                        tokio::time::sleep_until(due).await;
+                        let lag = Instant::now().saturating_duration_since(due);
+                        let lag_us = u32::try_from(lag.as_micros()).unwrap_or(u32::MAX);
+                        tally.start_lag_us.push(lag_us);
                     }
-                    tokio::time::sleep_until(due).await;
-                    let lag = Instant::now().saturating_duration_since(due);
-                    let lag_us = u32::try_from(lag.as_micros()).unwrap_or(u32::MAX);
-                    tally.start_lag_us.push(lag_us);
+                    Due::At(_) | Due::Never => break,
                 }
                 begun.fetch_add(1, Ordering::Relaxed);
                 runner.run_case(index, &mut tally).await;
@@ -378,5 +395,17 @@ mod tests {
         // Cases 0, 1 and 2 are due at 0, 1 and 2 s; 3..10 would be due after 2.5 s.
         assert_eq!(phase.tally.start_lag_us.len(), 3);
         assert_eq!(phase.tally.errors.get(NOT_SENT), Some(&(7 * 6)));
+    }
+
+    #[test]
+    fn a_rate_too_small_for_any_clock_never_starts_the_later_cases() {
+        let plan = Plan {
+            rate: Some(1e-300),
+            ..closed(2, Duration::from_secs(60))
+        };
+        let start = Instant::now();
+        assert_eq!(plan.due(start, 0), Due::At(start));
+        assert_eq!(plan.due(start, 1), Due::Never);
+        assert_eq!(closed(2, Duration::ZERO).due(start, 1), Due::Now);
     }
 }
