@@ -25,8 +25,9 @@ use super::database::{DatabaseChoice, FreshDatabase};
 use super::drive::{self, Phase, Plan};
 use super::floor::Floor;
 use super::grpc::{self, Connections, HealthRunner, LifecycleRunner};
+use super::procfs::{self, PeakSampler};
 use super::report::{Measured, Report};
-use super::server::{self, PeakSampler, Server, ServerChoice};
+use super::server::{Server, ServerChoice};
 
 /// How long the server is left alone after it answers before its idle RSS is read.
 const SETTLE: Duration = Duration::from_secs(1);
@@ -236,7 +237,7 @@ async fn load_server(
     let idle = match server.pid {
         Some(pid) => {
             tokio::time::sleep(SETTLE).await;
-            server::memory(pid)
+            procfs::memory(pid)
         }
         None => None,
     };
@@ -244,8 +245,8 @@ async fn load_server(
         .await
         .context("cannot connect the clients")?;
     let sampler = server.pid.map(PeakSampler::start);
-    let server_cpu = || server.pid.and_then(server::cpu_seconds);
-    let client_cpu = || server::cpu_seconds(std::process::id());
+    let server_cpu = || server.pid.and_then(procfs::cpu_seconds);
+    let client_cpu = || procfs::cpu_seconds(std::process::id());
 
     let server_before_health = server_cpu();
     let runners = channels.iter().cloned().map(HealthRunner::new).collect();
@@ -263,7 +264,7 @@ async fn load_server(
     };
 
     let sampled = sampler.map(PeakSampler::finish);
-    let hwm = server.pid.and_then(server::memory).map(|m| m.hwm_kib);
+    let hwm = server.pid.and_then(procfs::memory).map(|m| m.hwm_kib);
     let peak_rss_kib = match (sampled, hwm) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -293,7 +294,7 @@ async fn measure_floor(
     let runners = (0..args.clients)
         .map(|_| floor.runner())
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let own_cpu = || server::cpu_seconds(std::process::id());
+    let own_cpu = || procfs::cpu_seconds(std::process::id());
     let before = own_cpu();
     let phase = drive::drive("(b) floor", runners, plan(args)).await;
     let cpu = used(before, own_cpu());

@@ -7,7 +7,8 @@
 //! | module | what |
 //! |---|---|
 //! | [`lifecycle`] | `netral bench lifecycle`: the flags and the run, phase by phase |
-//! | `server` | the server under load: spawned child, in-process, or an existing endpoint; its RSS |
+//! | `server` | the server under load: spawned child, in-process, or an existing endpoint |
+//! | `procfs` | its memory (RSS now, peak, sampled) and CPU time, from `/proc` |
 //! | `database` | a fresh SQLite file or PostgreSQL database per phase, removed afterwards |
 //! | `drive` | the worker pool every phase shares: N cases, `clients` workers, a deadline |
 //! | `grpc` | the six RPCs of a case's life, and the health ceiling over the same channels |
@@ -21,6 +22,7 @@ mod drive;
 mod floor;
 mod grpc;
 pub mod lifecycle;
+mod procfs;
 pub mod report;
 mod server;
 
