@@ -333,6 +333,22 @@ async fn server_binary() -> anyhow::Result<PathBuf> {
     }
 }
 
+/// Whether `name` is one of the variables `cargo run` sets for the program it runs (this one).
+/// Passed on to the nested cargo they would reach build scripts that watch them (ring's does
+/// `CARGO_MANIFEST_DIR`) and rebuild half the dependency tree for nothing.
+fn set_by_cargo_run(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || matches!(
+            name,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_MANIFEST_LINKS"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+        )
+}
+
 /// `cargo build --bin netral-server` with `profile` (`release`, `debug` or a custom one).
 async fn build_server(manifest: &Path, profile: &str) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -345,6 +361,11 @@ async fn build_server(manifest: &Path, profile: &str) -> anyhow::Result<()> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .kill_on_drop(true);
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(set_by_cargo_run) {
+            command.env_remove(name);
+        }
+    }
     match profile {
         "debug" => {}
         "release" => {
@@ -370,6 +391,26 @@ async fn build_server(manifest: &Path, profile: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_nested_build_does_not_inherit_what_cargo_run_set() {
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+        ] {
+            assert!(set_by_cargo_run(name), "{name}");
+        }
+        for name in [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "PATH",
+            "RUSTFLAGS",
+        ] {
+            assert!(!set_by_cargo_run(name), "{name}");
+        }
+    }
 
     #[test]
     fn reads_the_address_the_server_prints() {
