@@ -185,9 +185,34 @@ pub struct Plan {
     /// count as [`NOT_SENT`] errors.
     pub limit: Duration,
     /// Cases started per second (paced); `None` for a closed loop at saturation.
-    pub rate: Option<f64>,
+    pub rate: Option<Rate>,
     /// Whether to draw a progress bar (on a terminal only).
     pub show_progress: bool,
+}
+
+/// A pace: cases started per second, a finite number above zero (checked once, where it is
+/// parsed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate(f64);
+
+impl Rate {
+    /// Cases per second.
+    pub fn per_second(self) -> f64 {
+        self.0
+    }
+}
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.parse::<f64>() {
+            Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(Self(rate)),
+            _ => Err(format!(
+                "`{text}` is not a positive number of cases per second"
+            )),
+        }
+    }
 }
 
 /// When a case may start.
@@ -204,10 +229,10 @@ enum Due {
 impl Plan {
     /// When case `index` of a phase that started at `start` may start.
     fn due(&self, start: Instant, index: usize) -> Due {
-        let Some(rate) = self.rate.filter(|r| r.is_finite() && *r > 0.0) else {
+        let Some(rate) = self.rate else {
             return Due::Now;
         };
-        Duration::try_from_secs_f64(index as f64 / rate)
+        Duration::try_from_secs_f64(index as f64 / rate.per_second())
             .ok()
             .and_then(|offset| start.checked_add(offset))
             .map_or(Due::Never, Due::At)
@@ -366,14 +391,18 @@ mod tests {
         }
     }
 
+    fn paced(rate: &str, cases: usize, limit: Duration) -> Plan {
+        Plan {
+            rate: Some(rate.parse().unwrap()),
+            ..closed(cases, limit)
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_paced_phase_starts_each_case_at_its_due_time() {
-        let plan = Plan {
-            rate: Some(10.0),
-            ..closed(5, Duration::from_secs(60))
-        };
         let runners = (0..3).map(|_| Counting).collect();
         let began = Instant::now();
+        let plan = paced("10", 5, Duration::from_secs(60));
         let phase = drive("test", runners, plan).await.unwrap();
         // Case 4 is due 0.4 s in; the paused clock only moves to due times.
         let elapsed = began.elapsed();
@@ -386,11 +415,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn paced_cases_due_after_the_limit_are_not_sent() {
-        let plan = Plan {
-            rate: Some(1.0),
-            ..closed(10, Duration::from_millis(2500))
-        };
         let runners = (0..4).map(|_| Counting).collect();
+        let plan = paced("1", 10, Duration::from_millis(2500));
         let phase = drive("test", runners, plan).await.unwrap();
         // Cases 0, 1 and 2 are due at 0, 1 and 2 s; 3..10 would be due after 2.5 s.
         assert_eq!(phase.tally.start_lag_us.len(), 3);
@@ -399,10 +425,7 @@ mod tests {
 
     #[test]
     fn a_rate_too_small_for_any_clock_never_starts_the_later_cases() {
-        let plan = Plan {
-            rate: Some(1e-300),
-            ..closed(2, Duration::from_secs(60))
-        };
+        let plan = paced("1e-300", 2, Duration::from_secs(60));
         let start = Instant::now();
         assert_eq!(plan.due(start, 0), Due::At(start));
         assert_eq!(plan.due(start, 1), Due::Never);

@@ -22,7 +22,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use super::database::{DatabaseChoice, FreshDatabase};
-use super::drive::{self, Phase, Plan};
+use super::drive::{self, Phase, Plan, Rate};
 use super::floor::Floor;
 use super::grpc::{self, Connections, HealthRunner, LifecycleRunner};
 use super::procfs::{self, PeakSampler};
@@ -67,8 +67,8 @@ pub struct LifecycleArgs {
     pub connections: Connections,
     /// Start this many cases per second in every phase (an offered load below saturation, for
     /// the latency an agency sees) instead of each client starting its next case at once.
-    #[arg(long, value_name = "CASES_PER_S", value_parser = positive_rate)]
-    pub rate: Option<f64>,
+    #[arg(long, value_name = "CASES_PER_S")]
+    pub rate: Option<Rate>,
     /// Stop sending new cases after this many seconds in any one phase.
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub timeout: u64,
@@ -78,16 +78,6 @@ pub struct LifecycleArgs {
     /// Never draw progress bars (they are drawn only when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
-}
-
-/// Parses `--rate`: a finite number of cases per second above zero.
-fn positive_rate(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
-        _ => Err(format!(
-            "`{text}` is not a positive number of cases per second"
-        )),
-    }
 }
 
 /// The plan every phase of this run follows: same cases, same limit, same pacing.
@@ -161,7 +151,7 @@ pub async fn run(args: &LifecycleArgs, out: &mut dyn Write) -> anyhow::Result<Re
     );
     settings.clients = args.clients;
     settings.cases = args.cases;
-    settings.rate_cases_per_s = args.rate;
+    settings.rate_cases_per_s = args.rate.map(Rate::per_second);
     settings.load_avg_start = load_avg_start;
     settings.load_avg_end = load_average();
     let report = Report::from_measured(&Measured {
@@ -364,9 +354,10 @@ mod tests {
 
     #[test]
     fn a_rate_must_be_a_positive_number() {
-        assert_eq!(parse(&[]).unwrap().rate, None);
-        assert_eq!(parse(&["--rate", "150"]).unwrap().rate, Some(150.0));
-        assert_eq!(parse(&["--rate", "0.5"]).unwrap().rate, Some(0.5));
+        let rate = |argv: &[&str]| parse(argv).unwrap().rate.map(Rate::per_second);
+        assert_eq!(rate(&[]), None);
+        assert_eq!(rate(&["--rate", "150"]), Some(150.0));
+        assert_eq!(rate(&["--rate", "0.5"]), Some(0.5));
         for bad in ["0", "-3", "NaN", "inf", "fast"] {
             assert!(parse(&["--rate", bad]).is_err(), "{bad}");
         }

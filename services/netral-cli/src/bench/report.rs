@@ -286,11 +286,9 @@ impl Report {
             "netral bench lifecycle: {} cases, {} clients ({} connections), {}, server {}",
             self.cases, self.clients, self.connections, self.database, self.server
         )?;
-        if let (Some(rate), Some(offered), Some(lag)) = (
-            self.rate_cases_per_s,
-            self.offered_transitions_per_s,
-            self.start_lag_p99_ms,
-        ) {
+        if let Some(rate) = self.rate_cases_per_s {
+            let offered = self.offered_transitions_per_s.unwrap_or_default();
+            let lag = self.start_lag_p99_ms.unwrap_or_default();
             writeln!(
                 out,
                 "paced: {rate} cases/s in every phase ({offered} transitions/s offered); \

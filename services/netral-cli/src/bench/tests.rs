@@ -29,7 +29,7 @@ const REQUIRED_KEYS: [(&str, bool); 13] = [
 
 /// 2 clients, 3 cases, in-process, on `database`: every one of the 18 transitions (and 18
 /// health checks, and 18 floor transitions) acknowledged, and the JSON report complete.
-async fn smoke(database: DatabaseChoice, connections: Connections, rate: Option<f64>) -> Value {
+async fn smoke(database: DatabaseChoice, connections: Connections, rate: Option<&str>) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
     let args = LifecycleArgs {
@@ -42,7 +42,7 @@ async fn smoke(database: DatabaseChoice, connections: Connections, rate: Option<
         in_process: true,
         server_bin: None,
         connections,
-        rate,
+        rate: rate.map(|r| r.parse().unwrap()),
         timeout: 120,
         json: Some(json.clone()),
         no_progress: true,
@@ -108,7 +108,7 @@ async fn a_tiny_lifecycle_on_sqlite_acknowledges_every_transition() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paced_lifecycle_reports_its_offered_load() {
-    let report = smoke(DatabaseChoice::Sqlite, Connections::PerClient, Some(40.0)).await;
+    let report = smoke(DatabaseChoice::Sqlite, Connections::PerClient, Some("40")).await;
     assert_eq!(report["rate_cases_per_s"], 40.0);
     assert_eq!(report["offered_transitions_per_s"], 240.0);
     assert!(report["start_lag_p99_ms"].is_number());
