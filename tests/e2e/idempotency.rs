@@ -152,7 +152,7 @@ async fn request_ids_are_scoped_to_the_agency_that_chose_them() {
         .collect();
     assert_eq!(actions, ["REGISTER", "FORWARD", "ACCEPT"]);
     let case = app.act("kasn", Step::AddNote, &case).await.unwrap();
-    assert_eq!(case.notes.len(), 1);
+    assert_eq!(case.note_count, 1);
 }
 
 #[tokio::test]

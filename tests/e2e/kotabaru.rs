@@ -98,8 +98,13 @@ async fn the_kotabaru_social_media_case_goes_from_finding_to_the_personnel_regis
         .unwrap();
     assert_ne!(case.etag, before, "every accepted step changes the etag");
     assert_eq!(case.state(), CaseState::Registered);
-    let [attachment] = case.attachments.as_slice() else {
-        panic!("one attachment expected: {:?}", case.attachments);
+    assert!(
+        case.attachments.is_empty() && case.attachment_count == 1,
+        "a step's reply is the BASIC view: counted, not listed"
+    );
+    let full = app.read(&case.name).await;
+    let [attachment] = full.attachments.as_slice() else {
+        panic!("one attachment expected: {:?}", full.attachments);
     };
     assert_eq!(attachment.digest, fixtures::EVIDENCE_DIGEST);
     assert_eq!(attachment.media_type, "image/png");
@@ -151,8 +156,9 @@ async fn the_kotabaru_social_media_case_goes_from_finding_to_the_personnel_regis
     app.clock.set(wib("2024-03-07T11:00:00"));
     let case = app.act("kasn", Step::AddNote, &case).await.unwrap();
     assert_eq!(case.state(), CaseState::UnderExamination);
-    let [note] = case.notes.as_slice() else {
-        panic!("one note expected: {:?}", case.notes);
+    let full = app.read(&case.name).await;
+    let [note] = full.notes.as_slice() else {
+        panic!("one note expected: {:?}", full.notes);
     };
     assert_eq!(note.agency, "agencies/kasn");
     assert_eq!(
@@ -301,10 +307,28 @@ async fn the_kotabaru_social_media_case_goes_from_finding_to_the_personnel_regis
         Some(timestamp(wib("2024-03-25T13:00:00")))
     );
 
-    // Every party reads the same case, at the same version.
+    // Every party reads the same case, at the same version: in the BASIC view exactly as
+    // last answered, in the FULL view with its note and attachment too.
     for agency in ["bawaslu-kotabaru", "kasn", "pemkab-kotabaru", "bkn", "bpk"] {
-        let read = app.get(agency, &case.name).await.unwrap();
-        assert_eq!(read, case, "{agency} reads the case as last answered");
+        let basic = app.get_view(agency, &case.name, pb::CaseView::Basic);
+        assert_eq!(
+            basic.await.unwrap(),
+            case,
+            "{agency} reads the case as last answered"
+        );
+        let full = app.get(agency, &case.name).await.unwrap();
+        assert_eq!(
+            (full.notes.len(), full.attachments.len()),
+            (1, 1),
+            "{agency}"
+        );
+        let without_logs = pb::Case {
+            notes: Vec::new(),
+            attachments: Vec::new(),
+            escalations: Vec::new(),
+            ..full
+        };
+        assert_eq!(without_logs, case, "{agency}: FULL is BASIC plus the logs");
     }
 
     // The history has one event per step, in order, by the agency that took it, and the

@@ -19,6 +19,7 @@ async fn page(
         page_size: size,
         page_token: token.to_owned(),
         filter: filter.to_owned(),
+        ..Default::default()
     };
     app.list(agency, request)
         .await
@@ -88,6 +89,7 @@ async fn page_tokens_are_opaque_and_bound_to_their_filter() {
             page_size: 1,
             page_token: token.into(),
             filter: filter.into(),
+            ..Default::default()
         };
         let status = app.list("bpk", request).await.unwrap_err();
         assert_eq!(status.code(), Code::InvalidArgument, "{token}: {status:?}");

@@ -245,10 +245,21 @@ impl TestApp {
         step.send(&mut self.client(agency).await, case).await
     }
 
-    /// Reads a case as `agency`.
+    /// Reads a case as `agency` (the FULL view, GetCase's default).
     pub async fn get(&self, agency: &str, name: &str) -> Result<pb::Case, Status> {
+        self.get_view(agency, name, pb::CaseView::Unspecified).await
+    }
+
+    /// Reads a case as `agency` in `view`.
+    pub async fn get_view(
+        &self,
+        agency: &str,
+        name: &str,
+        view: pb::CaseView,
+    ) -> Result<pb::Case, Status> {
         let request = pb::GetCaseRequest {
             name: name.to_owned(),
+            view: view as i32,
         };
         let response = self.client(agency).await.get_case(request).await?;
         Ok(fixtures::case_of(response.into_inner().r#case))
@@ -257,6 +268,13 @@ impl TestApp {
     /// Reads a case as the auditor `bpk`, who may read every case; panics if it cannot.
     pub async fn read(&self, name: &str) -> pb::Case {
         self.get("bpk", name)
+            .await
+            .unwrap_or_else(|status| panic!("the auditor cannot read {name}: {status:?}"))
+    }
+
+    /// Reads a case in the BASIC view (what step replies carry) as the auditor `bpk`.
+    pub async fn read_basic(&self, name: &str) -> pb::Case {
+        self.get_view("bpk", name, pb::CaseView::Basic)
             .await
             .unwrap_or_else(|status| panic!("the auditor cannot read {name}: {status:?}"))
     }
@@ -280,6 +298,7 @@ impl TestApp {
                 page_size: 100,
                 page_token: page_token.clone(),
                 filter: filter.to_owned(),
+                view: pb::CaseView::Unspecified as i32,
             };
             let page = self
                 .list(agency, request)

@@ -64,6 +64,18 @@ pub enum Error {
         /// Human explanation (no personal data).
         message: String,
     },
+    /// The case holds as much as a per-case limit allows of what the step would append.
+    #[error("the case holds the most {limit} allowed ({max})")]
+    LimitReached {
+        /// Which limit: `notes`, `attachments` or `text_bytes`.
+        limit: &'static str,
+        /// The configured maximum.
+        max: u64,
+    },
+    /// The step's commit did not happen (the group commit failed, or the store is shutting
+    /// down): nothing was written, and the same request may be sent again.
+    #[error("not committed: {0}")]
+    NotCommitted(StoreError),
     /// The store failed; details are logged, never sent.
     #[error("storage: {0}")]
     Storage(StoreError),
@@ -92,6 +104,7 @@ impl From<StepError> for Error {
                 reason: "CALENDAR_NOT_COVERED",
                 message: format!("the working-day calendar cannot compute the deadline: {c}"),
             },
+            StepError::LimitReached { limit, max } => Self::LimitReached { limit, max },
         }
     }
 }
@@ -103,6 +116,7 @@ impl From<StoreError> for Error {
             StoreError::StaleEtag => Self::StaleEtag,
             StoreError::RequestIdReused { .. } => Self::RequestIdReused,
             StoreError::DuplicateRegistration => Self::DuplicateRegistration,
+            err @ (StoreError::Commit(_) | StoreError::WriterStopped) => Self::NotCommitted(err),
             other => Self::Storage(other),
         }
     }
@@ -163,6 +177,24 @@ impl From<Error> for Status {
             Error::Transition(t) => with_info(Code::FailedPrecondition, t.reason(), t.to_string()),
             Error::Precondition { reason, message } => {
                 with_info(Code::FailedPrecondition, reason, message)
+            }
+            Error::LimitReached { limit, max } => {
+                let metadata = HashMap::from([
+                    ("limit".to_owned(), limit.to_owned()),
+                    ("max".to_owned(), max.to_string()),
+                ]);
+                let details =
+                    ErrorDetails::with_error_info("CASE_LIMIT_REACHED", ERROR_DOMAIN, metadata);
+                let message = format!("the case already holds the most {limit} allowed ({max})");
+                Status::with_error_details(Code::FailedPrecondition, message, details)
+            }
+            Error::NotCommitted(err) => {
+                tracing::warn!(error = %err, "a step was not committed");
+                with_info(
+                    Code::Unavailable,
+                    "NOT_COMMITTED",
+                    "the step was not committed; send the same request again",
+                )
             }
             err @ (Error::Storage(_) | Error::Unexpected(_)) => {
                 // The full chain stays in our logs; the calling agency learns nothing internal.

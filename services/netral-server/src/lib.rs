@@ -8,8 +8,10 @@
 pub mod clock;
 pub mod directory;
 pub mod error;
+pub mod exchange;
 pub mod grpc;
 pub mod identity;
+pub mod maintenance;
 pub mod pki;
 pub mod settings;
 pub mod startup;

@@ -45,6 +45,40 @@ pub struct Settings {
     pub catalogue: CatalogueSettings,
     /// Bounds protecting the server from slow or oversized requests.
     pub limits: LimitSettings,
+    /// How much one case may hold, so it stays readable and quick to step.
+    pub cases: CaseLimitSettings,
+    /// How long request ids are remembered for retries.
+    pub idempotency: IdempotencySettings,
+}
+
+/// Per-case limits. A full case must fit in one gRPC message (`limits.max_message_bytes`),
+/// so a reader can always fetch it; a limit refuses only steps that leave the state as it is
+/// (notes, evidence, blocks), never one that moves a case on.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaseLimitSettings {
+    /// Most notes on one case.
+    pub max_notes: u32,
+    /// Most attachments on one case.
+    pub max_attachments: u32,
+    /// Most bytes of free text (notes, attachment titles, escalations) on one case.
+    pub max_text_bytes: u64,
+    /// Most sanctions one decree may impose (one disciplinary and the moral ones).
+    pub max_sanctions_per_decree: u32,
+}
+
+/// Retention of idempotency keys.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdempotencySettings {
+    /// How many days a request id answers its retries with the first reply. After that a
+    /// retry is still never applied twice (its etag is stale), but it is refused instead of
+    /// answered.
+    pub retention_days: u32,
+    /// How often the background purge looks for expired keys, in seconds.
+    pub purge_interval_s: u64,
+    /// Most keys one purge statement deletes, so no purge holds a long lock.
+    pub purge_batch: u32,
 }
 
 /// The database connection.
@@ -144,6 +178,41 @@ impl Default for Settings {
             directory: DirectorySettings::default(),
             catalogue: CatalogueSettings::default(),
             limits: LimitSettings::default(),
+            cases: CaseLimitSettings::default(),
+            idempotency: IdempotencySettings::default(),
+        }
+    }
+}
+
+impl Default for CaseLimitSettings {
+    fn default() -> Self {
+        let domain = netral_domain::case::CaseLimits::default();
+        Self {
+            max_notes: domain.max_notes,
+            max_attachments: domain.max_attachments,
+            max_text_bytes: domain.max_text_bytes,
+            max_sanctions_per_decree: 4,
+        }
+    }
+}
+
+impl CaseLimitSettings {
+    /// The limits the domain checks.
+    pub fn case_limits(&self) -> netral_domain::case::CaseLimits {
+        netral_domain::case::CaseLimits {
+            max_notes: self.max_notes,
+            max_attachments: self.max_attachments,
+            max_text_bytes: self.max_text_bytes,
+        }
+    }
+}
+
+impl Default for IdempotencySettings {
+    fn default() -> Self {
+        Self {
+            retention_days: 30,
+            purge_interval_s: 3600,
+            purge_batch: 1000,
         }
     }
 }
@@ -234,6 +303,19 @@ impl Settings {
                 self.limits.max_message_bytes == 0,
             ),
             ("limits.max_page_size", self.limits.max_page_size == 0),
+            (
+                "cases.max_sanctions_per_decree",
+                self.cases.max_sanctions_per_decree == 0,
+            ),
+            (
+                "idempotency.retention_days",
+                self.idempotency.retention_days == 0,
+            ),
+            (
+                "idempotency.purge_interval_s",
+                self.idempotency.purge_interval_s == 0,
+            ),
+            ("idempotency.purge_batch", self.idempotency.purge_batch == 0),
         ];
         if let Some((key, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {
             return refuse(format!("{key} must be greater than 0"));

@@ -16,9 +16,11 @@ use tonic::transport::server::TcpIncoming;
 
 use crate::clock::Clock;
 use crate::directory::Directory;
+use crate::exchange::Exchange;
 use crate::grpc::AppState;
 use crate::grpc::case_service::CaseApi;
 use crate::grpc::directory_service::DirectoryApi;
+use crate::maintenance;
 use crate::settings::Settings;
 use crate::tls;
 
@@ -111,12 +113,21 @@ impl Application {
             addr: settings.listen,
             source,
         })?;
+        let catalogue = Arc::new(catalogue);
+        let exchange = Exchange::new(
+            store.clone(),
+            catalogue.clone(),
+            clock.clone(),
+            settings.cases.case_limits(),
+        );
         let state = AppState {
             store,
+            exchange,
             directory: Arc::new(directory),
-            catalogue: Arc::new(catalogue),
+            catalogue,
             clock,
             max_page_size: settings.limits.max_page_size,
+            max_sanctions_per_decree: settings.cases.max_sanctions_per_decree,
             insecure_dev_identity: settings.tls.insecure_loopback_dev,
         };
         Ok(Self {
@@ -196,6 +207,11 @@ impl Application {
                 .await;
             let _ = drain_tx.send(());
         };
+        let purge = maintenance::spawn_key_purge(
+            self.state.store.clone(),
+            self.state.clock.clone(),
+            self.settings.idempotency.clone(),
+        );
         let serve = builder
             .add_service(health_service)
             .add_service(reflection_v1)
@@ -204,12 +220,15 @@ impl Application {
             .add_service(directory)
             .serve_with_incoming_shutdown(incoming(self.listener), draining);
         tokio::pin!(serve);
-        tokio::select! {
-            result = &mut serve => result?,
+        let served = tokio::select! {
+            result = &mut serve => result,
             () = grace_after(drain_rx, grace) => {
                 tracing::warn!(grace_ms = grace.as_millis() as u64, "in-flight calls did not drain in time; stopping");
+                Ok(())
             }
-        }
+        };
+        purge.abort();
+        served?;
         Ok(())
     }
 }

@@ -1,9 +1,10 @@
-//! Rows ↔ records: a [`CaseRecord`] becomes a `cases` row plus a `subjects` row and back.
+//! Rows ↔ records: a [`CaseRecord`] becomes a `cases` row plus a `subjects` row and back
+//! (its child records are in [`crate::children`]).
 //! Reading never panics: a value the code does not understand is [`StoreError::Corrupt`],
 //! naming the column and never the value.
 
 use chrono::{DateTime, Timelike, Utc};
-use netral_domain::case::{CaseRecord, Election, NewCase, Subject};
+use netral_domain::case::{CaseRecord, CaseSize, Election, NewCase, Subject};
 use netral_domain::ids::SubjectId;
 use netral_domain::{AgencyId, CaseId};
 
@@ -47,13 +48,17 @@ pub(crate) fn case_row(case: &CaseRecord, subject_id: String) -> Result<cases::M
             .transpose()?,
         recommendation_acknowledged: case.recommendation_acknowledged,
         personnel_data_blocked: case.personnel_data_blocked,
-        imposed_sanctions: dto::sanctions_to_json(&case.imposed_sanctions)?,
-        escalations: dto::escalations_to_json(&case.escalations)?,
-        deadlines: dto::deadlines_to_json(&case.deadlines)?,
-        attachments: dto::attachments_to_json(&case.attachments)?,
-        notes: dto::notes_to_json(&case.notes)?,
+        note_count: stored_count(case.size.notes)?,
+        attachment_count: stored_count(case.size.attachments)?,
+        escalation_count: stored_count(case.size.escalations)?,
+        text_bytes: i64::try_from(case.size.text_bytes)
+            .map_err(|_| StoreError::InvalidStep("text size out of range"))?,
         outcome: dto::outcome_to_json(&case.outcome)?,
     })
+}
+
+fn stored_count(n: u32) -> Result<i32, StoreError> {
+    i32::try_from(n).map_err(|_| StoreError::InvalidStep("child count out of range"))
 }
 
 /// The `subjects` row of `subject`, under the fresh row id `id`.
@@ -85,7 +90,8 @@ fn agency(s: &str, column: &str) -> Result<AgencyId, StoreError> {
     parse(s, "cases", column)
 }
 
-/// The record stored in `row` and its `subject` row.
+/// The record stored in `row` and its `subject` row, without its child records (the lists
+/// are empty, `size` counts them): [`crate::children::fill`] reads those.
 pub(crate) fn case_from_rows(
     row: cases::Model,
     subject: subjects::Model,
@@ -135,14 +141,25 @@ pub(crate) fn case_from_rows(
             .map(dto::recommendation_from_json)
             .transpose()?,
         recommendation_acknowledged: row.recommendation_acknowledged,
-        imposed_sanctions: dto::sanctions_from_json(&row.imposed_sanctions)?,
+        imposed_sanctions: Vec::new(),
         personnel_data_blocked: row.personnel_data_blocked,
-        escalations: dto::escalations_from_json(&row.escalations)?,
-        deadlines: dto::deadlines_from_json(&row.deadlines)?,
-        attachments: dto::attachments_from_json(&row.attachments)?,
-        notes: dto::notes_from_json(&row.notes)?,
+        escalations: Vec::new(),
+        deadlines: Vec::new(),
+        attachments: Vec::new(),
+        notes: Vec::new(),
         outcome: dto::outcome_from_json(&row.outcome)?,
+        size: CaseSize {
+            notes: count(row.note_count, "note_count")?,
+            attachments: count(row.attachment_count, "attachment_count")?,
+            escalations: count(row.escalation_count, "escalation_count")?,
+            text_bytes: u64::try_from(row.text_bytes)
+                .map_err(|_| StoreError::corrupt(T, "text_bytes"))?,
+        },
     })
+}
+
+fn count(n: i32, column: &str) -> Result<u32, StoreError> {
+    u32::try_from(n).map_err(|_| StoreError::corrupt("cases", column))
 }
 
 /// Whether `at` is exactly representable in storage (whole microseconds, PostgreSQL's

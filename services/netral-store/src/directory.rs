@@ -33,7 +33,6 @@ impl Store {
     /// are: an agency is retired by setting `revoked_at`, never by deletion.
     pub async fn sync_directory(&self, agencies: &[AgencyRecord]) -> Result<(), StoreError> {
         let now = crate::storage_instant(Utc::now());
-        let _turn = self.writer_turn().await;
         let txn = self.db.begin().await?;
         for agency in agencies {
             let id = agency.id.as_str().to_owned();

@@ -1,5 +1,7 @@
-//! The stored JSON of a case's nested values (recommendation, sanctions, escalations,
-//! deadlines, attachments, notes, outcome). Private serde types rather than serde on the
+//! The stored JSON of a case's nested values: the recommendation and the outcome, which
+//! are columns of `cases`, and the lists (sanctions, escalations, deadlines, attachments,
+//! notes) the first release kept as JSON columns, which the child-records migration reads
+//! (their encoders remain for the migration's tests). Private serde types rather than serde on the
 //! domain types, so the storage format is written down here and cannot drift with the domain:
 //! enum values as the lowercase snake names of [`crate::codec`], days as ISO `YYYY-MM-DD`,
 //! instants as RFC 3339 UTC. Unknown fields are refused (a corrupt row), never dropped: an
@@ -128,6 +130,7 @@ pub(crate) fn recommendation_from_json(text: &str) -> Result<Recommendation, Sto
 }
 
 /// Encodes the imposed_sanctions column.
+#[cfg(test)]
 pub(crate) fn sanctions_to_json(list: &[ImposedSanction]) -> Result<String, StoreError> {
     let dtos: Vec<ImposedSanctionDto> = list
         .iter()
@@ -154,6 +157,7 @@ pub(crate) fn sanctions_from_json(text: &str) -> Result<Vec<ImposedSanction>, St
 }
 
 /// Encodes the escalations column.
+#[cfg(test)]
 pub(crate) fn escalations_to_json(list: &[Escalation]) -> Result<String, StoreError> {
     let dtos: Vec<EscalationDto> = list
         .iter()
@@ -186,6 +190,7 @@ pub(crate) fn escalations_from_json(text: &str) -> Result<Vec<Escalation>, Store
 }
 
 /// Encodes the deadlines column.
+#[cfg(test)]
 pub(crate) fn deadlines_to_json(list: &[Deadline]) -> Result<String, StoreError> {
     let dtos: Vec<DeadlineDto> = list
         .iter()
@@ -218,6 +223,7 @@ pub(crate) fn deadlines_from_json(text: &str) -> Result<Vec<Deadline>, StoreErro
 }
 
 /// Encodes the attachments column.
+#[cfg(test)]
 pub(crate) fn attachments_to_json(list: &[Attachment]) -> Result<String, StoreError> {
     let dtos: Vec<AttachmentDto> = list
         .iter()
@@ -252,6 +258,7 @@ pub(crate) fn attachments_from_json(text: &str) -> Result<Vec<Attachment>, Store
 }
 
 /// Encodes the notes column.
+#[cfg(test)]
 pub(crate) fn notes_to_json(list: &[Note]) -> Result<String, StoreError> {
     let dtos: Vec<NoteDto> = list
         .iter()

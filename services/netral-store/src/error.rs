@@ -44,6 +44,13 @@ pub enum StoreError {
     /// The store could not be opened (bad URL, unusable data directory).
     #[error("cannot open the store: {0}")]
     Open(String),
+    /// The group commit that carried the step failed (or could not start): nothing of the
+    /// step was committed, and the same request may be sent again.
+    #[error("the step's commit failed: {0}")]
+    Commit(String),
+    /// The writer lanes stopped (the store is shutting down): nothing was written.
+    #[error("the store's writer has stopped")]
+    WriterStopped,
     /// A test asked the store to fail at a fail point; nothing of the step was committed.
     #[error("injected failure")]
     InjectedFailure,

@@ -1,22 +1,32 @@
-//! [`Store::execute`]: the one way a case is written. In one transaction it answers a retried
-//! request from its idempotency key, checks the caller's etag, runs the caller's step on the
-//! current record, writes the case with a version check, records the event and the
-//! idempotency key, and commits — all of it or nothing.
+//! [`Store::execute`]: the one way a case is written. The step runs on a writer lane
+//! ([`crate::writer`]) inside a savepoint of a group-committed transaction: it reads the case
+//! (BASIC view), checks the caller's etag, runs the caller's step, writes the case's own
+//! columns with a version check and only the child records the step changed, records the
+//! event and the idempotency key — all of it or nothing — and is answered once the commit is
+//! durable.
+//!
+//! Retries are recognised by the idempotency key's primary key, not by a lookup before every
+//! step: a retry always fails somewhere (its etag is stale, the step refuses, its
+//! registration number is taken, its key is already stored), and every such refusal is
+//! re-checked against the stored key.
 
 use chrono::{DateTime, Utc};
-use netral_domain::case::{CaseRecord, StepOutcome};
+use futures::future::BoxFuture;
+use netral_domain::case::{CaseRecord, CaseSize, StepOutcome};
 use netral_domain::{AgencyId, CaseId};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, QueryFilter, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, SqlErr, TransactionTrait,
 };
+use tokio::sync::oneshot;
 
+use crate::children::{CaseView, ChildChanges};
 use crate::convert::{case_row, check_representable, representable, subject_row};
 use crate::entity::{case_events, cases, idempotency_keys, subjects};
 use crate::error::StoreError;
 use crate::query::load_case;
-use crate::store::Store;
+use crate::store::{FailPoints, Store};
+use crate::writer::{Job, Settle};
 
 /// Who asks for a mutation and how to recognise a retry of it.
 #[derive(Debug, Clone)]
@@ -40,13 +50,15 @@ pub struct MutationMeta {
 /// What a step produced, for the store to persist.
 #[derive(Debug, Clone)]
 pub struct Applied {
-    /// The case after the step; stored as is.
+    /// The case after the step. The step received it without notes, attachments and
+    /// escalations, so those lists hold exactly what the step appended.
     pub case: CaseRecord,
     /// The action and states, recorded in the case event.
     pub outcome: StepOutcome,
     /// The step's parameters for the event (no more personal data than the case holds).
     pub event_payload: serde_json::Value,
-    /// The encoded first response, stored and replayed verbatim to a retry.
+    /// The encoded first response, stored and replayed verbatim to a retry. It must not grow
+    /// with the case (the server encodes the BASIC view).
     pub response: Vec<u8>,
 }
 
@@ -56,7 +68,8 @@ pub struct Applied {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Executed {
-    /// The step was applied and committed: the stored case and the response to send.
+    /// The step was applied and committed: the case in the BASIC view (see
+    /// [`CaseRecord::basic`]) and the response to send.
     Applied(CaseRecord, Vec<u8>),
     /// The request id was seen before with the same request: the first response, unchanged.
     Replayed(Vec<u8>),
@@ -79,13 +92,13 @@ impl<E> From<DbErr> for ExecuteError<E> {
     }
 }
 
-/// Why an attempt stopped before commit.
+/// Why an attempt stopped before its savepoint was released.
 enum Failure<E> {
     /// Roll back and answer this.
     Fail(ExecuteError<E>),
-    /// The case is not as the request expects (stale etag, taken id or number, unique
-    /// violation): perhaps because a racing copy of this very request committed after our
-    /// idempotency lookup. Roll back, answer from its idempotency key if so, otherwise this.
+    /// The case is not as the request expects (missing, stale etag, taken id or number,
+    /// unique violation), perhaps because this very request was applied before. Roll back,
+    /// answer from its idempotency key if so, otherwise this.
     Race(StoreError),
 }
 
@@ -101,7 +114,7 @@ impl<E> From<StoreError> for Failure<E> {
     }
 }
 
-/// A unique violation is a lost race; anything else a database failure.
+/// A unique violation is a lost race (or a retry); anything else a database failure.
 fn race_or_fail<E>(err: DbErr, race: StoreError) -> Failure<E> {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => Failure::Race(race),
@@ -109,147 +122,182 @@ fn race_or_fail<E>(err: DbErr, race: StoreError) -> Failure<E> {
     }
 }
 
-/// A successful attempt, before commit.
-#[allow(clippy::large_enum_variant)]
-enum Attempt {
-    /// The request was a retry; nothing was written.
-    Replayed(Vec<u8>),
-    /// The step was written.
-    Applied(CaseRecord, Vec<u8>),
-}
-
-/// What the step may not change about the stored case.
-struct Before {
-    version: i64,
-    state: netral_domain::state::CaseState,
-    created_at: DateTime<Utc>,
-    subject: netral_domain::case::Subject,
-    subject_row_id: String,
-}
-
 impl Store {
-    /// Applies `step` to the case named by `meta`, atomically and at most once per request id.
+    /// Applies `step` to the case named by `meta`, atomically and at most once per request id,
+    /// and answers once the commit is durable.
     ///
-    /// `step` receives the current case (`None` for a registration) and returns the new one
-    /// with the response to send; it runs inside the transaction, so it must not block. An
-    /// error from it rolls everything back and comes back as [`ExecuteError::Step`]. The store
-    /// answers [`StoreError::NotFound`], [`StoreError::StaleEtag`] (also when a racing writer
-    /// wins), [`StoreError::RequestIdReused`] and [`StoreError::DuplicateRegistration`]
-    /// without calling or after undoing the step.
+    /// `step` receives the current case in the BASIC view (`None` for a registration) and
+    /// returns the new one with the response to send; it runs on the writer lane inside the
+    /// transaction, so it must be quick and must not block. An error from it rolls the step
+    /// back and comes back as [`ExecuteError::Step`]. The store answers
+    /// [`StoreError::NotFound`], [`StoreError::StaleEtag`] (also when a racing writer wins),
+    /// [`StoreError::RequestIdReused`] and [`StoreError::DuplicateRegistration`] without
+    /// calling or after undoing the step.
     pub async fn execute<E, F>(
         &self,
         meta: MutationMeta,
         step: F,
     ) -> Result<Executed, ExecuteError<E>>
     where
-        F: FnOnce(Option<CaseRecord>) -> Result<Applied, E> + Send,
-        E: Send,
+        F: FnOnce(Option<CaseRecord>) -> Result<Applied, E> + Send + 'static,
+        E: Send + 'static,
     {
         if !representable(meta.at) {
             return Err(StoreError::Unrepresentable("at").into());
         }
-        let _turn = self.writer_turn().await;
-        let txn = self.db.begin().await?;
-        match self.attempt(&txn, &meta, step).await {
-            Ok(Attempt::Applied(case, response)) => {
-                txn.commit().await?;
-                Ok(Executed::Applied(case, response))
-            }
-            Ok(Attempt::Replayed(response)) => {
-                roll_back(txn).await;
-                Ok(Executed::Replayed(response))
-            }
-            Err(Failure::Fail(err)) => {
-                roll_back(txn).await;
-                Err(err)
-            }
-            Err(Failure::Race(err)) => {
-                roll_back(txn).await;
-                match find_key(&self.db, &meta).await? {
-                    Some(key) => Ok(Executed::Replayed(replay(key, &meta)?)),
-                    None => Err(err.into()),
-                }
-            }
-        }
+        let case = meta.case_id;
+        let (reply, answer) = oneshot::channel();
+        let job = StepJob {
+            meta,
+            step,
+            fail_points: self.fail_points().clone(),
+            reply,
+        };
+        self.writers.submit(case, Box::new(job)).await?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+/// One step waiting for its lane, with the channel its caller waits on.
+struct StepJob<E, F> {
+    meta: MutationMeta,
+    step: F,
+    fail_points: FailPoints,
+    reply: oneshot::Sender<Result<Executed, ExecuteError<E>>>,
+}
+
+impl<E, F> Job for StepJob<E, F>
+where
+    F: FnOnce(Option<CaseRecord>) -> Result<Applied, E> + Send + 'static,
+    E: Send + 'static,
+{
+    fn run<'a>(self: Box<Self>, txn: &'a DatabaseTransaction) -> BoxFuture<'a, Settle> {
+        Box::pin(async move {
+            let StepJob {
+                meta,
+                step,
+                fail_points,
+                reply,
+            } = *self;
+            let result = in_savepoint(txn, &meta, step, &fail_points).await;
+            let settle: Settle = Box::new(move |committed| {
+                let answer = match committed {
+                    Ok(()) => result,
+                    Err(why) => Err(StoreError::Commit(why).into()),
+                };
+                // The caller may have gone away (deadline, cancellation): nothing to answer.
+                let _ = reply.send(answer);
+            });
+            settle
+        })
     }
 
-    async fn attempt<E, F>(
-        &self,
-        txn: &DatabaseTransaction,
-        meta: &MutationMeta,
-        step: F,
-    ) -> Result<Attempt, Failure<E>>
-    where
-        F: FnOnce(Option<CaseRecord>) -> Result<Applied, E> + Send,
-        E: Send,
-    {
-        if txn.get_database_backend() == DbBackend::Sqlite {
-            // Take SQLite's write lock first (waiting out other processes' writers under the
-            // busy timeout), so the transaction never has to upgrade a read snapshot.
-            cases::Entity::update_many()
-                .col_expr(
-                    cases::Column::Version,
-                    Expr::col(cases::Column::Version).into(),
-                )
-                .filter(Expr::val(1).eq(0))
-                .exec(txn)
-                .await?;
-        }
-        if let Some(key) = find_key(txn, meta).await? {
-            return Ok(Attempt::Replayed(replay(key, meta)?));
-        }
-        let (current, before) = match &meta.expected_etag {
-            None => {
-                let id = meta.case_id.to_string();
-                if cases::Entity::find_by_id(id).one(txn).await?.is_some() {
-                    return Err(Failure::Race(StoreError::DuplicateRegistration));
-                }
-                (None, None)
-            }
-            Some(etag) => {
-                let (case, subject_row_id) = load_case(txn, meta.case_id)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                if case.etag() != *etag {
-                    // Perhaps moved by this very request, committed by a racing copy of it
-                    // after our idempotency lookup (each statement sees the latest commits).
-                    return Err(Failure::Race(StoreError::StaleEtag));
-                }
-                let before = Before {
-                    version: case.version,
-                    state: case.state,
-                    created_at: case.created_at,
-                    subject: case.filing.subject.clone(),
-                    subject_row_id,
-                };
-                (Some(case), Some(before))
-            }
-        };
-        let applied = step(current).map_err(|e| Failure::Fail(ExecuteError::Step(e)))?;
-        check_step(&applied, meta, before.as_ref())?;
-        match &before {
-            None => insert_case(txn, &applied.case).await?,
-            Some(before) => update_case(txn, &applied.case, before).await?,
-        }
-        if self.fail_points().take_after_case_write() {
-            return Err(StoreError::InjectedFailure.into());
-        }
-        insert_event(txn, meta, &applied).await?;
-        let key = idempotency_keys::ActiveModel::from(idempotency_keys::Model {
-            agency_id: meta.actor.as_str().to_owned(),
-            request_id: meta.request_id.to_string(),
-            method: meta.method.to_owned(),
-            request_digest: hex::encode(meta.request_digest),
-            case_id: meta.case_id.to_string(),
-            response: applied.response.clone(),
-            created_at: meta.at,
-        });
-        idempotency_keys::Entity::insert(key)
-            .exec_without_returning(txn)
-            .await
-            .map_err(|e| race_or_fail(e, StoreError::StaleEtag))?;
-        Ok(Attempt::Applied(applied.case, applied.response))
+    fn refuse(self: Box<Self>, why: String) {
+        let _ = self.reply.send(Err(StoreError::Commit(why).into()));
     }
+}
+
+/// Runs one step in a savepoint of the batch's transaction `txn`.
+async fn in_savepoint<E, F>(
+    txn: &DatabaseTransaction,
+    meta: &MutationMeta,
+    step: F,
+    fail_points: &FailPoints,
+) -> Result<Executed, ExecuteError<E>>
+where
+    F: FnOnce(Option<CaseRecord>) -> Result<Applied, E>,
+{
+    let savepoint = txn.begin().await?;
+    match attempt(&savepoint, meta, step, fail_points).await {
+        Ok((case, response)) => {
+            savepoint.commit().await?;
+            Ok(Executed::Applied(case, response))
+        }
+        Err(Failure::Fail(ExecuteError::Step(refusal))) => {
+            roll_back(savepoint).await;
+            // A retry of a request that did apply may be refused by the step (the case moved
+            // on): answer it from its key, and refuse a request id reused for another request.
+            match find_key(txn, meta).await? {
+                Some(key) => Ok(Executed::Replayed(replay(key, meta)?)),
+                None => Err(ExecuteError::Step(refusal)),
+            }
+        }
+        Err(Failure::Fail(err)) => {
+            roll_back(savepoint).await;
+            Err(err)
+        }
+        Err(Failure::Race(err)) => {
+            roll_back(savepoint).await;
+            match find_key(txn, meta).await? {
+                Some(key) => Ok(Executed::Replayed(replay(key, meta)?)),
+                None => Err(err.into()),
+            }
+        }
+    }
+}
+
+/// The case before the step, as far as the store needs it.
+struct Before {
+    /// The case as the step received it (BASIC view).
+    case: CaseRecord,
+    /// The row id of its subject.
+    subject_row_id: String,
+}
+
+async fn attempt<E, F>(
+    conn: &DatabaseTransaction,
+    meta: &MutationMeta,
+    step: F,
+    fail_points: &FailPoints,
+) -> Result<(CaseRecord, Vec<u8>), Failure<E>>
+where
+    F: FnOnce(Option<CaseRecord>) -> Result<Applied, E>,
+{
+    let before = match &meta.expected_etag {
+        None => None,
+        Some(etag) => {
+            let (case, subject_row_id) = load_case(conn, meta.case_id, CaseView::Basic)
+                .await?
+                .ok_or(Failure::Race(StoreError::NotFound))?;
+            if case.etag() != *etag {
+                return Err(Failure::Race(StoreError::StaleEtag));
+            }
+            Some(Before {
+                case,
+                subject_row_id,
+            })
+        }
+    };
+    let applied = step(before.as_ref().map(|b| b.case.clone()))
+        .map_err(|e| Failure::Fail(ExecuteError::Step(e)))?;
+    check_step(&applied, meta, before.as_ref())?;
+    let changes = ChildChanges::between(before.as_ref().map(|b| &b.case), &applied.case)?;
+    match &before {
+        None => insert_case(conn, &applied.case).await?,
+        Some(before) => update_case(conn, &applied.case, before).await?,
+    }
+    changes
+        .write(conn, applied.case.id)
+        .await
+        .map_err(|e| race_or_fail(e, StoreError::StaleEtag))?;
+    if fail_points.take_after_case_write() {
+        return Err(StoreError::InjectedFailure.into());
+    }
+    insert_event(conn, meta, &applied).await?;
+    let key = idempotency_keys::ActiveModel::from(idempotency_keys::Model {
+        agency_id: meta.actor.as_str().to_owned(),
+        request_id: meta.request_id.to_string(),
+        method: meta.method.to_owned(),
+        request_digest: hex::encode(meta.request_digest),
+        case_id: meta.case_id.to_string(),
+        response: applied.response.clone(),
+        created_at: meta.at,
+    });
+    idempotency_keys::Entity::insert(key)
+        .exec_without_returning(conn)
+        .await
+        .map_err(|e| race_or_fail(e, StoreError::StaleEtag))?;
+    Ok((applied.case.basic(), applied.response))
 }
 
 /// Refuses a step result the store must not persist as given.
@@ -267,26 +315,39 @@ fn check_step(
             "the outcome's state is not the case's state",
         ));
     }
+    let size_before = before.map(|b| b.case.size).unwrap_or_default();
+    let appended = CaseSize::of(&case.notes, &case.attachments, &case.escalations);
+    let expected = CaseSize {
+        notes: size_before.notes + appended.notes,
+        attachments: size_before.attachments + appended.attachments,
+        escalations: size_before.escalations + appended.escalations,
+        text_bytes: size_before.text_bytes + appended.text_bytes,
+    };
+    if case.size != expected {
+        return Err(StoreError::InvalidStep(
+            "the case's size does not count what the step appended",
+        ));
+    }
     match before {
         None if case.version != 1 => {
             return Err(StoreError::InvalidStep("a new case must have version 1"));
         }
         None => {}
-        Some(before) => {
-            if case.version != before.version + 1 {
+        Some(Before { case: old, .. }) => {
+            if case.version != old.version + 1 {
                 return Err(StoreError::InvalidStep(
                     "a step must raise the version by one",
                 ));
             }
-            if applied.outcome.from != before.state {
+            if applied.outcome.from != old.state {
                 return Err(StoreError::InvalidStep(
                     "the outcome does not start at the stored state",
                 ));
             }
-            if case.created_at != before.created_at {
+            if case.created_at != old.created_at {
                 return Err(StoreError::InvalidStep("a step cannot change created_at"));
             }
-            if case.filing.subject != before.subject {
+            if case.filing.subject != old.filing.subject {
                 return Err(StoreError::InvalidStep("a step cannot change the subject"));
             }
         }
@@ -294,31 +355,26 @@ fn check_step(
     check_representable(case)
 }
 
-async fn insert_case<E>(txn: &DatabaseTransaction, case: &CaseRecord) -> Result<(), Failure<E>> {
-    let number = &case.filing.registration_number;
-    let taken = cases::Entity::find()
-        .filter(cases::Column::RegistrationNumber.eq(number.as_str()))
-        .one(txn)
-        .await?;
-    if taken.is_some() {
-        return Err(Failure::Race(StoreError::DuplicateRegistration));
-    }
+/// Inserts a new case and its subject; a taken id or registration number is a lost race (or
+/// a retry of this registration).
+async fn insert_case<E>(conn: &DatabaseTransaction, case: &CaseRecord) -> Result<(), Failure<E>> {
     let subject_id = uuid::Uuid::new_v4().to_string();
     let subject = subject_row(&case.filing.subject, subject_id.clone());
     subjects::Entity::insert(subjects::ActiveModel::from(subject))
-        .exec_without_returning(txn)
+        .exec_without_returning(conn)
         .await?;
     let row = cases::ActiveModel::from(case_row(case, subject_id)?);
     cases::Entity::insert(row)
-        .exec_without_returning(txn)
+        .exec_without_returning(conn)
         .await
         .map_err(|e| race_or_fail(e, StoreError::DuplicateRegistration))?;
     Ok(())
 }
 
-/// Writes the new case over the stored one only if nobody changed it since it was read.
+/// Writes the case's own columns over the stored ones only if nobody changed it since it
+/// was read: the etag check and the race check in one statement.
 async fn update_case<E>(
-    txn: &DatabaseTransaction,
+    conn: &DatabaseTransaction,
     case: &CaseRecord,
     before: &Before,
 ) -> Result<(), Failure<E>> {
@@ -327,11 +383,12 @@ async fn update_case<E>(
     row.not_set(cases::Column::Id);
     row.not_set(cases::Column::SubjectId);
     row.not_set(cases::Column::CreatedAt);
+    row.not_set(cases::Column::RegistrationNumber);
     let updated = cases::Entity::update_many()
         .set(row)
         .filter(cases::Column::Id.eq(case.id.to_string()))
-        .filter(cases::Column::Version.eq(before.version))
-        .exec(txn)
+        .filter(cases::Column::Version.eq(before.case.version))
+        .exec(conn)
         .await?;
     match updated.rows_affected {
         1 => Ok(()),
@@ -341,7 +398,7 @@ async fn update_case<E>(
 }
 
 async fn insert_event<E>(
-    txn: &DatabaseTransaction,
+    conn: &DatabaseTransaction,
     meta: &MutationMeta,
     applied: &Applied,
 ) -> Result<(), Failure<E>> {
@@ -360,7 +417,7 @@ async fn insert_event<E>(
         occurred_at: sea_orm::Set(meta.at),
     };
     case_events::Entity::insert(event)
-        .exec_without_returning(txn)
+        .exec_without_returning(conn)
         .await
         .map_err(|e| race_or_fail(e, StoreError::StaleEtag))?;
     Ok(())
@@ -385,7 +442,7 @@ fn replay(key: idempotency_keys::Model, meta: &MutationMeta) -> Result<Vec<u8>, 
 
 async fn roll_back(txn: DatabaseTransaction) {
     if let Err(err) = txn.rollback().await {
-        // The connection is discarded by the pool; nothing of the transaction was committed.
+        // The batch goes on; a savepoint that cannot be rolled back fails its commit.
         tracing::warn!(error = %err, "rollback failed");
     }
 }

@@ -2,9 +2,11 @@
 //! every case is read and written, on SQLite (the embedded default) or PostgreSQL.
 //!
 //! The one way to change a case is [`Store::execute`]: it applies a step, the case's new
-//! version, its event and the request's idempotency key in one transaction, so a case is
-//! never lost, never half-written and never changed twice by a retried request.
+//! version, the child records the step appended or changed, its event and the request's
+//! idempotency key in one transaction (group-committed with the steps that arrived with it),
+//! so a case is never lost, never half-written and never changed twice by a retried request.
 
+mod children;
 mod codec;
 mod convert;
 mod directory;
@@ -14,13 +16,16 @@ mod error;
 mod execute;
 pub mod migration;
 mod query;
+mod retention;
 mod store;
+mod writer;
 
 #[cfg(test)]
 mod tests;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
+pub use children::CaseView;
 pub use directory::AgencyRecord;
 pub use error::StoreError;
 pub use execute::{Applied, ExecuteError, Executed, MutationMeta};

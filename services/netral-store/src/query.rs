@@ -11,8 +11,10 @@ use sea_orm::{
     QuerySelect,
 };
 
+use crate::children::{self, CaseView};
 use crate::codec::{Keyword, parse};
 use crate::convert::case_from_rows;
+use crate::entity::case_children::{attachments, deadlines, escalations, notes, sanctions};
 use crate::entity::{case_events, cases, idempotency_keys, subjects};
 use crate::error::StoreError;
 use crate::store::Store;
@@ -54,6 +56,8 @@ pub struct CaseQuery {
     pub before_id: Option<CaseId>,
     /// At most this many cases.
     pub limit: u64,
+    /// Which of each case's records to read.
+    pub view: CaseView,
 }
 
 impl CaseQuery {
@@ -71,6 +75,7 @@ impl CaseQuery {
             updated_since: None,
             before_id: None,
             limit,
+            view: CaseView::Basic,
         }
     }
 }
@@ -112,12 +117,15 @@ pub struct TableCounts {
     pub case_events: u64,
     /// Rows in `idempotency_keys`.
     pub idempotency_keys: u64,
+    /// Rows in all child tables of `cases` together.
+    pub child_records: u64,
 }
 
-/// Loads a case with its subject, and the subject's row id.
+/// Loads a case with its subject and the child records of `view`, and the subject's row id.
 pub(crate) async fn load_case<C: ConnectionTrait>(
     conn: &C,
     id: CaseId,
+    view: CaseView,
 ) -> Result<Option<(CaseRecord, String)>, StoreError> {
     let found = cases::Entity::find_by_id(id.to_string())
         .find_also_related(subjects::Entity)
@@ -127,7 +135,10 @@ pub(crate) async fn load_case<C: ConnectionTrait>(
         None => Ok(None),
         Some((row, Some(subject))) => {
             let subject_row_id = row.subject_id.clone();
-            Ok(Some((case_from_rows(row, subject)?, subject_row_id)))
+            let mut case = [case_from_rows(row, subject)?];
+            children::fill(conn, &mut case, view).await?;
+            let [case] = case;
+            Ok(Some((case, subject_row_id)))
         }
         Some((_, None)) => Err(StoreError::corrupt("cases", "subject_id")),
     }
@@ -199,9 +210,14 @@ fn event_from_row(row: case_events::Model) -> Result<CaseEventRow, StoreError> {
 }
 
 impl Store {
-    /// The case with its subject, or `None` if there is no such case.
-    pub async fn get_case(&self, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
-        Ok(load_case(&self.db, id).await?.map(|(case, _)| case))
+    /// The case with its subject and the records of `view`, or `None` if there is no such
+    /// case.
+    pub async fn get_case(
+        &self,
+        id: CaseId,
+        view: CaseView,
+    ) -> Result<Option<CaseRecord>, StoreError> {
+        Ok(load_case(&self.db, id, view).await?.map(|(case, _)| case))
     }
 
     /// A page of cases matching `query`, newest first (by id, a UUIDv7). Pass the last id of
@@ -215,12 +231,15 @@ impl Store {
             .find_also_related(subjects::Entity)
             .all(&self.db)
             .await?;
-        rows.into_iter()
+        let mut cases = rows
+            .into_iter()
             .map(|(row, subject)| match subject {
                 Some(subject) => case_from_rows(row, subject),
                 None => Err(StoreError::corrupt("cases", "subject_id")),
             })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        children::fill(&self.db, &mut cases, query.view).await?;
+        Ok(cases)
     }
 
     /// The case's events, oldest first.
@@ -243,6 +262,11 @@ impl Store {
             subjects: subjects::Entity::find().count(&self.db).await?,
             case_events: case_events::Entity::find().count(&self.db).await?,
             idempotency_keys: idempotency_keys::Entity::find().count(&self.db).await?,
+            child_records: notes::Entity::find().count(&self.db).await?
+                + attachments::Entity::find().count(&self.db).await?
+                + escalations::Entity::find().count(&self.db).await?
+                + deadlines::Entity::find().count(&self.db).await?
+                + sanctions::Entity::find().count(&self.db).await?,
         })
     }
 }

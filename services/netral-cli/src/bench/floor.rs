@@ -1,38 +1,37 @@
 //! The persistence floor: the same six transitions per case, by the same agencies, applied
-//! straight through [`Store::execute`] with the domain's [`CaseRecord::register`] and
-//! [`CaseRecord::apply`] — exactly the step closure `CaseService` runs (event payload, policy,
-//! state machine, encoded reply stored for replays) — but with no gRPC, TLS, HTTP/2, request
-//! parsing or caller lookup. What the service reaches is measured against this.
+//! straight through the server's write path, [`Exchange`] — exactly what `CaseService` runs
+//! (event payload, policy, state machine, group-committed store transaction, reply stored for
+//! replays) — but with no gRPC, TLS, HTTP/2, request parsing or caller lookup. What the
+//! service reaches is measured against this.
 
 use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use netral_domain::case::{
-    CaseRecord, CaseSource, Command, Election, ElectionPhase, ImposedSanction, NewCase,
-    Recommendation, StepContext, StepError, Subject,
+    CaseSource, Command, Election, ElectionPhase, ImposedSanction, NewCase, Recommendation, Subject,
 };
 use netral_domain::catalogue::{ElectionKind, MoralKind, SanctionLevel, SanctionTrack};
 use netral_domain::ids::{SubjectId, SubjectIdKind};
 use netral_domain::{AgencyId, AgencyProfile, CaseId, Catalogue};
+use netral_proto::v1 as pb;
 use netral_server::clock::Clock;
 use netral_server::directory::Directory;
-use netral_server::grpc::{convert, payload};
-use netral_store::{AgencyRecord, Applied, ExecuteError, Executed, MutationMeta, Store};
-use prost::Message;
+use netral_server::exchange::{Exchange, Mutation};
+use netral_store::{AgencyRecord, Store};
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use super::drive::{CaseRunner, STEPS, Tally};
 use super::grpc::{BAWASLU, EXAMINER, PPK};
 
-/// What every floor worker shares: the store, the rules, and the three agencies' profiles.
+/// What every floor worker shares: the write path, the store, and the directory.
 #[derive(Clone)]
 pub struct Floor {
-    /// The store on the floor's own fresh database.
+    /// The store on the floor's own fresh database (closed at the end).
     store: Store,
-    /// The bundled catalogue (deadline rules, calendar).
-    catalogue: Arc<Catalogue>,
+    /// The server's write path over `store`, with the bundled catalogue and default limits.
+    exchange: Exchange,
     /// The dev directory: profiles and the examiner of the day.
     directory: Arc<Directory>,
     /// Makes registration numbers unique to this run.
@@ -61,9 +60,15 @@ impl Floor {
             })
             .collect();
         store.sync_directory(&records).await?;
+        let exchange = Exchange::new(
+            store.clone(),
+            Arc::new(Catalogue::bundled()?),
+            Clock::system(),
+            Default::default(),
+        );
         Ok(Self {
             store,
-            catalogue: Arc::new(Catalogue::bundled()?),
+            exchange,
             directory: Arc::new(directory),
             run_tag,
         })
@@ -106,18 +111,21 @@ pub struct FloorRunner {
     ppk: AgencyProfile,
 }
 
-/// Why a floor step failed, as a short label for the report.
-fn label(err: ExecuteError<StepError>) -> String {
-    match err {
-        ExecuteError::Step(err) => format!("step refused: {err}"),
-        ExecuteError::Store(err) => format!("store: {err}"),
-    }
+/// The case as a worker knows it between steps: its id and etag.
+pub struct Held {
+    /// The case.
+    id: CaseId,
+    /// Its etag after the last step.
+    etag: String,
 }
 
-/// The instant and the exchange's date, as the server's clock gives them.
-fn now() -> (DateTime<Utc>, NaiveDate) {
-    let now = netral_store::storage_instant(Utc::now());
-    (now, Clock::date_of(now))
+/// The id and etag of a reply.
+fn held(reply: pb::Case) -> Result<Held, String> {
+    let id = CaseId::from_resource_name(&reply.name).map_err(|_| "reply without a case name")?;
+    Ok(Held {
+        id,
+        etag: reply.etag,
+    })
 }
 
 /// The idempotency digest: the server hashes the method and the encoded request; here the
@@ -130,46 +138,33 @@ fn digest(method: &str, request_id: uuid::Uuid) -> [u8; 32] {
     hasher.finalize().into()
 }
 
+/// A fresh mutation by `caller` through `method`.
+fn mutation(caller: &AgencyProfile, method: &'static str) -> Mutation {
+    let request_id = uuid::Uuid::new_v4();
+    Mutation {
+        caller: caller.clone(),
+        request_id,
+        method,
+        request_digest: digest(method, request_id),
+    }
+}
+
+/// Today in the exchange's calendar.
+fn today() -> NaiveDate {
+    Clock::date_of(Clock::system().now())
+}
+
 impl FloorRunner {
     /// Registers case `index` as Bawaslu Kotabaru.
-    async fn register(&self, index: usize) -> Result<CaseRecord, String> {
+    async fn register(&self, index: usize) -> Result<Held, String> {
         let filing = self.filing(index)?;
-        let (now, today) = now();
-        let case_id = CaseId::new();
-        let request_id = uuid::Uuid::new_v4();
-        let meta = MutationMeta {
-            actor: self.bawaslu.id.clone(),
-            request_id,
-            method: "RegisterCase",
-            request_digest: digest("RegisterCase", request_id),
-            case_id,
-            expected_etag: None,
-            at: now,
-        };
-        let catalogue = &self.floor.catalogue;
-        let actor = &self.bawaslu;
-        let executed = self
+        let reply = self
             .floor
-            .store
-            .execute(meta, move |_existing: Option<CaseRecord>| {
-                let ctx = StepContext {
-                    actor,
-                    now,
-                    today,
-                    catalogue,
-                };
-                let event_payload = payload::registration(&filing);
-                let (case, outcome) = CaseRecord::register(case_id, filing, &ctx)?;
-                let response = convert::case(&case).encode_to_vec();
-                Ok(Applied {
-                    case,
-                    outcome,
-                    event_payload,
-                    response,
-                })
-            })
-            .await;
-        applied(executed)
+            .exchange
+            .register(mutation(&self.bawaslu, "RegisterCase"), filing)
+            .await
+            .map_err(|err| format!("refused: {err}"))?;
+        held(reply)
     }
 
     /// Applies `command` to `case` as `actor`, with `case`'s etag.
@@ -177,49 +172,16 @@ impl FloorRunner {
         &self,
         actor: &AgencyProfile,
         method: &'static str,
-        case: &CaseRecord,
+        case: &Held,
         command: Command,
-    ) -> Result<CaseRecord, String> {
-        let (now, today) = now();
-        let request_id = uuid::Uuid::new_v4();
-        let meta = MutationMeta {
-            actor: actor.id.clone(),
-            request_id,
-            method,
-            request_digest: digest(method, request_id),
-            case_id: case.id,
-            expected_etag: Some(case.etag()),
-            at: now,
-        };
-        let catalogue = &self.floor.catalogue;
-        let executed = self
+    ) -> Result<Held, String> {
+        let reply = self
             .floor
-            .store
-            .execute(meta, move |current: Option<CaseRecord>| {
-                let Some(mut case) = current else {
-                    return Err(StepError::Precondition {
-                        reason: "CASE_NOT_FOUND",
-                        message: "the case vanished".into(),
-                    });
-                };
-                let ctx = StepContext {
-                    actor,
-                    now,
-                    today,
-                    catalogue,
-                };
-                let event_payload = payload::command(&command);
-                let outcome = case.apply(command, &ctx)?;
-                let response = convert::case(&case).encode_to_vec();
-                Ok(Applied {
-                    case,
-                    outcome,
-                    event_payload,
-                    response,
-                })
-            })
-            .await;
-        applied(executed)
+            .exchange
+            .transition(mutation(actor, method), case.id, case.etag.clone(), command)
+            .await
+            .map_err(|err| format!("refused: {err}"))?;
+        held(reply)
     }
 
     /// The same filing as the gRPC bench's registration `index`.
@@ -256,21 +218,11 @@ impl FloorRunner {
 
     /// The examiner of the day, as the server resolves it for a forwarding.
     fn examiner_today(&self) -> Result<AgencyId, String> {
-        let (_, today) = now();
         self.floor
             .directory
-            .examiner_on(today)
+            .examiner_on(today())
             .map(|profile| profile.id.clone())
             .map_err(|err| format!("step refused: {err}"))
-    }
-}
-
-/// The case a successful execution stored.
-fn applied(executed: Result<Executed, ExecuteError<StepError>>) -> Result<CaseRecord, String> {
-    match executed {
-        Ok(Executed::Applied(case, _)) => Ok(case),
-        Ok(Executed::Replayed(_)) => Err("unexpected replay".into()),
-        Err(err) => Err(label(err)),
     }
 }
 
@@ -317,11 +269,10 @@ impl CaseRunner for FloorRunner {
             3,
             self.apply(&self.examiner, methods[3], &case, command)
         );
-        let (_, today) = now();
         let sanctions = vec![ImposedSanction {
             code: "SEVERE_DEMOTION_12M".into(),
             decree_number: "800/123/BKPSDM/2024".into(),
-            decree_date: today,
+            decree_date: today(),
         }];
         let command = Command::RecordSanctionDecree { sanctions };
         let case = step!(tally, 4, self.apply(&self.ppk, methods[4], &case, command));

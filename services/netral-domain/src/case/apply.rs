@@ -4,8 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::record::{
-    Attachment, CancelReason, CaseRecord, Deadline, DeadlineStatus, Escalation, EscalationKind,
-    ImposedSanction, NewCase, Note, Recommendation, SeparationReason,
+    Attachment, CancelReason, CaseLimits, CaseRecord, CaseSize, Deadline, DeadlineStatus,
+    Escalation, EscalationKind, ImposedSanction, NewCase, Note, Recommendation, SeparationReason,
 };
 use crate::catalogue::{CalendarError, Catalogue, DeadlineStep};
 use crate::ids::{AgencyId, CaseId};
@@ -138,6 +138,8 @@ pub struct StepContext<'a> {
     pub today: NaiveDate,
     /// Deadline rules and the working-day calendar.
     pub catalogue: &'a Catalogue,
+    /// How much a case may hold.
+    pub limits: CaseLimits,
 }
 
 /// What an accepted step did, for the audit event and the inbox.
@@ -172,6 +174,14 @@ pub enum StepError {
     /// A deadline could not be computed: the working-day calendar does not cover the year.
     #[error("deadline calendar: {0}")]
     Calendar(#[from] CalendarError),
+    /// The case already holds as much as a per-case limit allows of what this step appends.
+    #[error("the case holds the most {limit} allowed ({max})")]
+    LimitReached {
+        /// Which limit: `notes`, `attachments` or `text_bytes`.
+        limit: &'static str,
+        /// The configured maximum.
+        max: u64,
+    },
 }
 
 impl CaseRecord {
@@ -212,6 +222,7 @@ impl CaseRecord {
             attachments: Vec::new(),
             notes: Vec::new(),
             outcome: Default::default(),
+            size: Default::default(),
         };
         let office = case.reporting_office.clone();
         case.start_deadline(DeadlineStep::BawasluReview, office, ctx.today, ctx)?;
@@ -239,6 +250,9 @@ impl CaseRecord {
         let to = state::next_state(from, action)?;
         let mut next = self.clone();
         next.change(command, ctx)?;
+        if from == to {
+            next.check_limits(&self.size, &ctx.limits)?;
+        }
         next.state = to;
         if to.is_terminal() {
             next.close_open_deadlines(DeadlineStatus::Moot);
@@ -267,11 +281,7 @@ impl CaseRecord {
                     ctx.today,
                     ctx,
                 )?;
-                self.notes.push(Note {
-                    text: reason,
-                    agency: me,
-                    at: ctx.now,
-                });
+                self.append_note(reason, me, ctx.now);
             }
             Command::Dismiss { rationale } => {
                 self.finish_review(ctx.today);
@@ -400,6 +410,8 @@ impl CaseRecord {
                 title,
                 size_bytes,
             } => {
+                self.size.attachments += 1;
+                self.size.text_bytes += title.len() as u64;
                 self.attachments.push(Attachment {
                     digest,
                     media_type,
@@ -410,14 +422,45 @@ impl CaseRecord {
                 });
             }
             Command::AddNote { text } => {
-                self.notes.push(Note {
-                    text,
-                    agency: me,
-                    at: ctx.now,
-                });
+                self.append_note(text, me, ctx.now);
             }
         }
         Ok(())
+    }
+
+    /// Refuses the change if it grew the case past a limit (`before` is the size before it).
+    fn check_limits(&self, before: &CaseSize, limits: &CaseLimits) -> Result<(), StepError> {
+        let checks = [
+            ("notes", before.notes, self.size.notes, limits.max_notes),
+            (
+                "attachments",
+                before.attachments,
+                self.size.attachments,
+                limits.max_attachments,
+            ),
+        ];
+        for (limit, was, now, max) in checks {
+            if now > was && now > max {
+                return Err(StepError::LimitReached {
+                    limit,
+                    max: u64::from(max),
+                });
+            }
+        }
+        let text = self.size.text_bytes;
+        if text > before.text_bytes && text > limits.max_text_bytes {
+            return Err(StepError::LimitReached {
+                limit: "text_bytes",
+                max: limits.max_text_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    fn append_note(&mut self, text: String, agency: AgencyId, at: DateTime<Utc>) {
+        self.size.notes += 1;
+        self.size.text_bytes += text.len() as u64;
+        self.notes.push(Note { text, agency, at });
     }
 
     fn escalate(
@@ -428,6 +471,8 @@ impl CaseRecord {
         reason: String,
         at: DateTime<Utc>,
     ) {
+        self.size.escalations += 1;
+        self.size.text_bytes += (reference.len() + reason.len()) as u64;
         self.escalations.push(Escalation {
             kind,
             agency: Some(agency),

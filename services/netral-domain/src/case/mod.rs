@@ -10,9 +10,9 @@ mod record;
 
 pub use apply::{Command, StepContext, StepError, StepOutcome};
 pub use record::{
-    Attachment, CancelReason, CaseRecord, CaseSource, Deadline, DeadlineStatus, Election,
-    ElectionPhase, Escalation, EscalationKind, ImposedSanction, NewCase, Note, Outcome,
-    Recommendation, SeparationReason, Subject,
+    Attachment, CancelReason, CaseLimits, CaseRecord, CaseSize, CaseSource, Deadline,
+    DeadlineStatus, Election, ElectionPhase, Escalation, EscalationKind, ImposedSanction, NewCase,
+    Note, Outcome, Recommendation, SeparationReason, Subject,
 };
 
 #[cfg(test)]

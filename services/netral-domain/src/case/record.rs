@@ -269,16 +269,85 @@ pub struct CaseRecord {
     pub imposed_sanctions: Vec<ImposedSanction>,
     /// Whether BKN currently blocks the subject's personnel data.
     pub personnel_data_blocked: bool,
-    /// Escalations, oldest first.
+    /// Escalations, oldest first. Like `attachments` and `notes`, an append-only log that
+    /// a record may be read without (see [`CaseRecord::basic`]): then it holds only what the
+    /// step being applied appended, and `size` still counts them all.
     pub escalations: Vec<Escalation>,
-    /// Deadlines, oldest first.
+    /// Deadlines, oldest first; always complete, the rules read them.
     pub deadlines: Vec<Deadline>,
-    /// Attachments, oldest first.
+    /// Attachments, oldest first (an append-only log, as `escalations`).
     pub attachments: Vec<Attachment>,
-    /// Notes, oldest first.
+    /// Notes, oldest first (an append-only log, as `escalations`).
     pub notes: Vec<Note>,
     /// How the case ended.
     pub outcome: Outcome,
+    /// How many notes, attachments and escalations the case holds and how much text they
+    /// carry, whether or not they are loaded: the per-case limits are checked against it.
+    pub size: CaseSize,
+}
+
+/// How much of what agencies append a case holds. Kept with the case so the limits can be
+/// checked without reading the notes themselves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct CaseSize {
+    /// Notes on the case.
+    pub notes: u32,
+    /// Attachments on the case.
+    pub attachments: u32,
+    /// Escalations on the case.
+    pub escalations: u32,
+    /// UTF-8 bytes of free text in notes, attachment titles and escalation references and
+    /// reasons: what makes a case large.
+    pub text_bytes: u64,
+}
+
+impl CaseSize {
+    /// The size of a case holding exactly these notes, attachments and escalations; the
+    /// steps keep [`CaseRecord::size`] equal to it as they append.
+    pub fn of(notes: &[Note], attachments: &[Attachment], escalations: &[Escalation]) -> Self {
+        let text = notes.iter().map(|n| n.text.len()).sum::<usize>()
+            + attachments.iter().map(|a| a.title.len()).sum::<usize>()
+            + escalations
+                .iter()
+                .map(|e| e.reference.len() + e.reason.len())
+                .sum::<usize>();
+        Self {
+            notes: count(notes.len()),
+            attachments: count(attachments.len()),
+            escalations: count(escalations.len()),
+            text_bytes: text as u64,
+        }
+    }
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Per-case limits, from the server's settings: a case stays small enough to read in one
+/// message and to step quickly, however long agencies talk on it. A limit refuses only steps
+/// that leave the state as it is (notes, evidence, blocks): it never stops a case from moving
+/// on to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseLimits {
+    /// Most notes a case may hold.
+    pub max_notes: u32,
+    /// Most attachments a case may hold.
+    pub max_attachments: u32,
+    /// Most bytes of free text (see [`CaseSize::text_bytes`]) a case may hold.
+    pub max_text_bytes: u64,
+}
+
+impl Default for CaseLimits {
+    /// 500 notes, 200 attachments, 1 MiB of text: a full case stays well under gRPC's 4 MiB
+    /// message limit.
+    fn default() -> Self {
+        Self {
+            max_notes: 500,
+            max_attachments: 200,
+            max_text_bytes: 1024 * 1024,
+        }
+    }
 }
 
 impl CaseRecord {
@@ -296,6 +365,15 @@ impl CaseRecord {
     /// The opaque version tag agencies echo back; changes with every accepted step.
     pub fn etag(&self) -> String {
         etag_of(self.version)
+    }
+
+    /// The record without its append-only logs (notes, attachments, escalations): the BASIC
+    /// view lists and step replies use. `size` still counts what was left out.
+    pub fn basic(mut self) -> Self {
+        self.notes.clear();
+        self.attachments.clear();
+        self.escalations.clear();
+        self
     }
 }
 

@@ -88,6 +88,7 @@ fn ctx<'a>(w: &'a World, actor: &'a AgencyProfile, when: DateTime<Utc>) -> StepC
         now: when,
         today: when.date_naive(),
         catalogue: &w.catalogue,
+        limits: CaseLimits::default(),
     }
 }
 
@@ -359,4 +360,103 @@ fn debug_of_a_case_never_shows_the_subject() {
     let debug = format!("{case:?}");
     assert!(!debug.contains("198503122010011004"));
     assert!(!debug.contains("Fiktif Rahmadani"));
+}
+
+fn tight(mut ctx: StepContext<'_>) -> StepContext<'_> {
+    ctx.limits = CaseLimits {
+        max_notes: 2,
+        max_attachments: 1,
+        max_text_bytes: 64,
+    };
+    ctx
+}
+
+fn note(text: &str) -> Command {
+    Command::AddNote { text: text.into() }
+}
+
+#[test]
+fn the_size_counts_notes_attachments_escalations_and_their_text() {
+    let w = world();
+    let mut case = registered(&w);
+    let c = ctx(&w, &w.bawaslu, at(2024, 9, 5));
+    case.apply(note("ada"), &c).unwrap();
+    case.apply(
+        Command::AttachEvidence {
+            digest: format!("sha256:{}", "a".repeat(64)),
+            media_type: "application/pdf".into(),
+            title: "Tangkapan layar".into(),
+            size_bytes: 10,
+        },
+        &c,
+    )
+    .unwrap();
+    assert_eq!(
+        case.size,
+        CaseSize {
+            notes: 1,
+            attachments: 1,
+            escalations: 0,
+            text_bytes: 3 + 15,
+        }
+    );
+    assert_eq!(
+        case.size,
+        CaseSize::of(&case.notes, &case.attachments, &case.escalations)
+    );
+    let basic = case.clone().basic();
+    assert!(basic.notes.is_empty() && basic.attachments.is_empty());
+    assert_eq!(basic.size, case.size, "the BASIC record still counts them");
+}
+
+#[test]
+fn a_note_past_the_limit_is_refused_and_changes_nothing() {
+    let w = world();
+    let mut case = registered(&w);
+    let c = tight(ctx(&w, &w.bawaslu, at(2024, 9, 5)));
+    case.apply(note("satu"), &c).unwrap();
+    case.apply(note("dua"), &c).unwrap();
+    let before = case.clone();
+    let err = case.apply(note("tiga"), &c).unwrap_err();
+    assert_eq!(
+        err,
+        StepError::LimitReached {
+            limit: "notes",
+            max: 2
+        }
+    );
+    assert_eq!(case, before);
+}
+
+#[test]
+fn text_past_the_limit_is_refused_even_under_the_note_count() {
+    let w = world();
+    let mut case = registered(&w);
+    let c = tight(ctx(&w, &w.bawaslu, at(2024, 9, 5)));
+    let err = case.apply(note(&"é".repeat(33)), &c).unwrap_err();
+    assert_eq!(
+        err,
+        StepError::LimitReached {
+            limit: "text_bytes",
+            max: 64
+        }
+    );
+    assert_eq!(case.size, CaseSize::default());
+}
+
+#[test]
+fn a_full_case_still_moves_on_to_its_end() {
+    let w = world();
+    let mut case = registered(&w);
+    let c = tight(ctx(&w, &w.bawaslu, at(2024, 9, 5)));
+    case.apply(note("satu"), &c).unwrap();
+    case.apply(note("dua"), &c).unwrap();
+    case.apply(
+        Command::Dismiss {
+            rationale: "tidak terbukti".into(),
+        },
+        &c,
+    )
+    .unwrap();
+    assert_eq!(case.state, CaseState::Dismissed);
 }

@@ -1,9 +1,10 @@
-//! The reads of `CaseService`: `GetCase` (parties, national agencies and auditors) and
-//! `ListCases` (only what the caller may see, newest first, keyset-paginated).
+//! The reads of `CaseService`: `GetCase` (parties, national agencies and auditors; FULL view
+//! by default) and `ListCases` (only what the caller may see, newest first,
+//! keyset-paginated; BASIC view by default).
 
 use netral_domain::policy;
 use netral_proto::v1 as pb;
-use netral_store::{CaseQuery, Visibility};
+use netral_store::{CaseQuery, CaseView, Visibility};
 use tonic::Request;
 
 use super::case_service::CaseApi;
@@ -17,12 +18,13 @@ impl CaseApi {
         let caller = self.state.caller(&req)?;
         let mut fields = Fields::default();
         let id = fields.case_name("name", &req.get_ref().name);
+        let view = view(&mut fields, req.get_ref().view, CaseView::Full);
         fields.finish()?;
         let id = super::fields::present(id)?;
         let case = self
             .state
             .store
-            .get_case(id)
+            .get_case(id, view)
             .await?
             .ok_or_else(|| Error::NotFound("case".into()))?;
         let today = Clock::date_of(self.state.clock.now());
@@ -36,6 +38,9 @@ impl CaseApi {
     ) -> Result<pb::ListCasesResponse, Error> {
         let caller = self.state.caller(&req)?;
         let m = req.get_ref();
+        let mut fields = Fields::default();
+        let view = view(&mut fields, m.view, CaseView::Basic);
+        fields.finish()?;
         let wanted = filter::parse(&m.filter)?;
         let before_id = filter::parse_page_token(&m.page_token, &m.filter)?;
         if m.page_size < 0 {
@@ -63,6 +68,7 @@ impl CaseApi {
             updated_since: wanted.updated_since,
             before_id,
             limit: u64::from(page_size) + 1,
+            view,
         };
         let mut cases = self.state.store.list_cases(&query).await?;
         let more = cases.len() > page_size as usize;
@@ -75,5 +81,18 @@ impl CaseApi {
             cases: cases.iter().map(convert::case).collect(),
             next_page_token,
         })
+    }
+}
+
+/// The view a read asked for, `default` when unspecified.
+fn view(fields: &mut Fields, wire: i32, default: CaseView) -> CaseView {
+    match pb::CaseView::try_from(wire) {
+        Ok(pb::CaseView::Unspecified) => default,
+        Ok(pb::CaseView::Basic) => CaseView::Basic,
+        Ok(pb::CaseView::Full) => CaseView::Full,
+        Err(_) => {
+            fields.violate("view", "not a CaseView value");
+            default
+        }
     }
 }

@@ -2,21 +2,21 @@
 //!
 //! Each transition handler reads top to bottom: who is calling → parse the request (all bad
 //! fields at once, nothing written) → one store transaction in which the domain applies the
-//! policy, the state machine and the change → the case as the reply. Replays of a
-//! `request_id` return the stored first reply.
+//! policy, the state machine and the change (all in [`crate::exchange::Exchange`]) → the
+//! case, in the BASIC view, as the reply. Replays of a `request_id` return the stored first
+//! reply.
 
-use netral_domain::case::{CaseRecord, Command, StepContext};
+use netral_domain::case::Command;
 use netral_proto::v1 as pb;
 use netral_proto::v1::case_service_server::CaseService;
-use netral_store::{Applied, ExecuteError, Executed, MutationMeta};
 use prost::Message;
-use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
+use super::AppState;
 use super::parse::{self, ParseContext, Target};
-use super::{AppState, convert, payload};
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::exchange::{Mutation, request_digest};
 
 /// The `CaseService` implementation.
 #[derive(Clone)]
@@ -31,8 +31,8 @@ impl CaseApi {
         Self { state }
     }
 
-    /// Runs one step on an existing case and returns the case as the reply (or the first
-    /// reply, on a replay).
+    /// Runs one step on an existing case through the [`Exchange`] and returns the case (BASIC
+    /// view) as the reply (or the first reply, on a replay).
     async fn step<Req: Message>(
         &self,
         req: &Request<Req>,
@@ -41,41 +41,16 @@ impl CaseApi {
     ) -> Result<pb::Case, Error> {
         let caller = self.state.caller(req)?;
         let (target, command) = parsed?;
-        let now = self.state.clock.now();
-        let meta = MutationMeta {
-            actor: caller.profile.id.clone(),
+        let mutation = Mutation {
+            caller: caller.profile.clone(),
             request_id: target.request_id,
             method,
-            request_digest: digest(method, req.get_ref()),
-            case_id: target.case_id,
-            expected_etag: Some(target.etag),
-            at: now,
+            request_digest: request_digest(method, req.get_ref()),
         };
-        let actor = caller.profile.clone();
-        let catalogue = self.state.catalogue.clone();
-        let executed = self
-            .state
-            .store
-            .execute(meta, move |current: Option<CaseRecord>| {
-                let mut case = current.ok_or_else(|| Error::NotFound("case".into()))?;
-                let ctx = StepContext {
-                    actor: &actor,
-                    now,
-                    today: Clock::date_of(now),
-                    catalogue: &catalogue,
-                };
-                let event_payload = payload::command(&command);
-                let outcome = case.apply(command, &ctx)?;
-                let response = convert::case(&case).encode_to_vec();
-                Ok::<_, Error>(Applied {
-                    case,
-                    outcome,
-                    event_payload,
-                    response,
-                })
-            })
-            .await;
-        reply(executed)
+        self.state
+            .exchange
+            .transition(mutation, target.case_id, target.etag, command)
+            .await
     }
 
     /// The examiner of the day, for a forwarding.
@@ -84,25 +59,6 @@ impl CaseApi {
         let examiner = self.state.directory.examiner_on(today)?;
         Ok(examiner.id.clone())
     }
-}
-
-/// The idempotency digest of a request: the method and the request's encoding.
-fn digest<M: Message>(method: &str, msg: &M) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(method.as_bytes());
-    hasher.update([0]);
-    hasher.update(msg.encode_to_vec());
-    hasher.finalize().into()
-}
-
-fn reply(executed: Result<Executed, ExecuteError<Error>>) -> Result<pb::Case, Error> {
-    let bytes = match executed {
-        Ok(Executed::Applied(_, bytes) | Executed::Replayed(bytes)) => bytes,
-        Err(ExecuteError::Step(err)) => return Err(err),
-        Err(ExecuteError::Store(err)) => return Err(err.into()),
-    };
-    pb::Case::decode(bytes.as_slice())
-        .map_err(|e| Error::Unexpected(format!("stored reply does not decode: {e}")))
 }
 
 macro_rules! case_reply {
@@ -246,7 +202,11 @@ impl CaseService for CaseApi {
         &self,
         req: Request<pb::RecordSanctionDecreeRequest>,
     ) -> Result<Response<pb::RecordSanctionDecreeResponse>, Status> {
-        let parsed = parse::decree(req.get_ref(), &self.state.catalogue);
+        let parsed = parse::decree(
+            req.get_ref(),
+            &self.state.catalogue,
+            self.state.max_sanctions_per_decree,
+        );
         case_reply!(
             RecordSanctionDecreeResponse,
             self.step(&req, "RecordSanctionDecree", parsed).await
@@ -386,47 +346,18 @@ impl CaseService for CaseApi {
 impl CaseApi {
     async fn register(&self, req: Request<pb::RegisterCaseRequest>) -> Result<pb::Case, Error> {
         let caller = self.state.caller(&req)?;
-        let now = self.state.clock.now();
-        let today = Clock::date_of(now);
         let cx = ParseContext {
             catalogue: &self.state.catalogue,
             directory: &self.state.directory,
-            today,
+            today: Clock::date_of(self.state.clock.now()),
         };
         let (request_id, filing) = parse::register(req.get_ref(), &cx)?;
-        let case_id = netral_domain::CaseId::new();
-        let meta = MutationMeta {
-            actor: caller.profile.id.clone(),
+        let mutation = Mutation {
+            caller: caller.profile.clone(),
             request_id,
             method: "RegisterCase",
-            request_digest: digest("RegisterCase", req.get_ref()),
-            case_id,
-            expected_etag: None,
-            at: now,
+            request_digest: request_digest("RegisterCase", req.get_ref()),
         };
-        let actor = caller.profile.clone();
-        let catalogue = self.state.catalogue.clone();
-        let executed = self
-            .state
-            .store
-            .execute(meta, move |_existing: Option<CaseRecord>| {
-                let ctx = StepContext {
-                    actor: &actor,
-                    now,
-                    today,
-                    catalogue: &catalogue,
-                };
-                let event_payload = payload::registration(&filing);
-                let (case, outcome) = CaseRecord::register(case_id, filing, &ctx)?;
-                let response = convert::case(&case).encode_to_vec();
-                Ok::<_, Error>(Applied {
-                    case,
-                    outcome,
-                    event_payload,
-                    response,
-                })
-            })
-            .await;
-        reply(executed)
+        self.state.exchange.register(mutation, filing).await
     }
 }

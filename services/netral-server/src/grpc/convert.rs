@@ -135,7 +135,12 @@ fn separation_reason(r: SeparationReason) -> pb::SeparationReason {
     }
 }
 
-/// The wire form of a case, subject included (callers have passed the read policy).
+fn wire_count(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// The wire form of a case, subject included (callers have passed the read policy), with
+/// whatever child records `c` holds (a BASIC record gives the BASIC view).
 pub fn case(c: &CaseRecord) -> pb::Case {
     let f = &c.filing;
     let outcome = &c.outcome;
@@ -257,5 +262,8 @@ pub fn case(c: &CaseRecord) -> pb::Case {
             registry_reference: outcome.registry_reference.clone().unwrap_or_default(),
         }),
         overlaps_election_crime: f.overlaps_election_crime,
+        note_count: wire_count(c.size.notes),
+        attachment_count: wire_count(c.size.attachments),
+        escalation_count: wire_count(c.size.escalations),
     }
 }

@@ -8,7 +8,7 @@ pub mod directory_service;
 pub mod fields;
 pub mod filter;
 pub mod parse;
-pub mod payload;
+pub(crate) mod payload;
 
 use std::sync::Arc;
 
@@ -23,8 +23,10 @@ use crate::identity;
 /// What every service needs to serve a request, shared by all of them.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database: every case change goes through it in one transaction.
+    /// The database, for reads; every case change goes through `exchange`.
     pub store: Store,
+    /// The write path: every step of every case.
+    pub exchange: crate::exchange::Exchange,
     /// The agencies and their dated roles, resolved from the client certificate.
     pub directory: Arc<Directory>,
     /// Violation forms, sanctions, deadline rules, the calendar and the regions.
@@ -33,6 +35,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The largest `page_size` honoured by List methods.
     pub max_page_size: u32,
+    /// The most sanctions one decree may impose.
+    pub max_sanctions_per_decree: u32,
     /// Plaintext loopback development mode: the caller names its agency in the
     /// `x-netral-dev-agency` header because there is no client certificate.
     pub insecure_dev_identity: bool,

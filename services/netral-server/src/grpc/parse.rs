@@ -301,11 +301,18 @@ pub fn recommend(req: &pb::RecommendSanctionRequest) -> Result<(Target, Command)
 pub fn decree(
     req: &pb::RecordSanctionDecreeRequest,
     catalogue: &Catalogue,
+    max_sanctions: u32,
 ) -> Result<(Target, Command), Error> {
     let mut f = Fields::default();
     let head = target(&mut f, &req.name, &req.etag, &req.request_id);
     if req.sanctions.is_empty() {
         f.violate("sanctions", "at least one sanction is required");
+    }
+    if req.sanctions.len() > max_sanctions as usize {
+        f.violate(
+            "sanctions",
+            format!("one decree may impose at most {max_sanctions} sanctions"),
+        );
     }
     let mut disciplinary = 0;
     let mut sanctions = Vec::new();

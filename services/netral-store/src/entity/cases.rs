@@ -1,6 +1,7 @@
-//! `cases`: one row per case, the aggregate's scalar facts as columns (so lists can filter
-//! and index them) and its lists as JSON text. The subject's personal data lives in
-//! `subjects`.
+//! `cases`: one row per case, the aggregate's own facts as columns (so lists can filter and
+//! index them). What a case collects over its life lives in child tables (`case_notes`,
+//! `case_attachments`, `case_escalations`, `case_deadlines`, `case_sanctions`), so a step
+//! writes only what it changes; the subject's personal data lives in `subjects`.
 
 use sea_orm::entity::prelude::*;
 
@@ -77,21 +78,16 @@ pub struct Model {
     pub recommendation_acknowledged: bool,
     /// Whether BKN blocks the subject's personnel data; a column so overdue lists can use it.
     pub personnel_data_blocked: bool,
-    /// The sanctions decreed, JSON array.
-    #[sea_orm(column_type = "Text")]
-    pub imposed_sanctions: String,
-    /// Escalations, JSON array.
-    #[sea_orm(column_type = "Text")]
-    pub escalations: String,
-    /// Deadlines, JSON array.
-    #[sea_orm(column_type = "Text")]
-    pub deadlines: String,
-    /// Attachments, JSON array.
-    #[sea_orm(column_type = "Text")]
-    pub attachments: String,
-    /// Notes, JSON array.
-    #[sea_orm(column_type = "Text")]
-    pub notes: String,
+    /// How many rows `case_notes` holds for the case: the note limit is checked on it
+    /// without reading the notes.
+    pub note_count: i32,
+    /// How many rows `case_attachments` holds for the case.
+    pub attachment_count: i32,
+    /// How many rows `case_escalations` holds for the case.
+    pub escalation_count: i32,
+    /// Bytes of free text in the case's notes, attachment titles and escalations, for the
+    /// text limit.
+    pub text_bytes: i64,
     /// How the case ended, JSON object.
     #[sea_orm(column_type = "Text")]
     pub outcome: String,

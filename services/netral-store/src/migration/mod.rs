@@ -2,10 +2,10 @@
 //! code creates it on SQLite and PostgreSQL, and `run`, which [`crate::Store::connect`]
 //! calls on every start.
 //!
-//! Every statement is `IF NOT EXISTS`, so a migration interrupted on SQLite (which runs them
-//! outside a transaction) simply completes on the next start.
+//! Every migration runs inside one transaction (see [`run`]): all of it or none of it.
 
 mod m20250601_000001_initial;
+mod m20261202_000002_child_records;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -22,25 +22,32 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20250601_000001_initial::Migration)]
+        vec![
+            Box::new(m20250601_000001_initial::Migration),
+            Box::new(m20261202_000002_child_records::Migration),
+        ]
     }
 }
 
-/// Brings the schema up to date. On PostgreSQL this happens in one transaction holding a
-/// transaction-scoped advisory lock, so concurrent starters wait for each other and each
-/// either applies everything or nothing; SQLite (one process owns the file) just runs them.
+/// Brings the schema up to date, in one transaction on both backends (their DDL is
+/// transactional), so a start that dies half-way through a migration leaves the database as
+/// it was. On PostgreSQL the transaction first takes an advisory lock, so concurrent
+/// starters wait for each other; on SQLite the first write takes the database's lock.
 pub(crate) async fn run(db: &DatabaseConnection) -> Result<(), StoreError> {
-    match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let txn = db.begin().await?;
-            txn.execute_unprepared(&format!(
-                "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
-            ))
-            .await?;
-            Migrator::up(&txn, None).await?;
-            txn.commit().await?;
-        }
-        _ => Migrator::up(db, None).await?,
+    up_to(db, None).await
+}
+
+/// Applies the first `steps` pending migrations (all of them for `None`): tests build a
+/// database as an older release left it.
+pub(crate) async fn up_to(db: &DatabaseConnection, steps: Option<u32>) -> Result<(), StoreError> {
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+        ))
+        .await?;
     }
+    Migrator::up(&txn, steps).await?;
+    txn.commit().await?;
     Ok(())
 }

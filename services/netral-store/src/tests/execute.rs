@@ -2,13 +2,13 @@
 //! version, nothing written by a refused or failed step.
 
 use netral_domain::CaseId;
-use netral_domain::case::{Command, StepError};
+use netral_domain::case::{Command, Note, StepError};
 use netral_domain::state::{Action, CaseState};
 use uuid::Uuid;
 
 use super::fixtures::*;
 use super::support::{TestDb, databases};
-use crate::{Applied, ExecuteError, Executed, MutationMeta, StoreError, TableCounts};
+use crate::{Applied, CaseView, ExecuteError, Executed, MutationMeta, StoreError, TableCounts};
 
 async fn counts(db: &TestDb) -> TableCounts {
     db.store.table_counts().await.unwrap()
@@ -49,8 +49,9 @@ async fn a_step_bumps_the_version_and_writes_one_event() {
             (after.version, after.etag().as_str(), after.state),
             (2, "v2", CaseState::Forwarded)
         );
+        // A forward appends no note: the full case is the one the step answered with.
         assert_eq!(
-            db.store.get_case(case.id).await.unwrap(),
+            db.store.get_case(case.id, CaseView::Full).await.unwrap(),
             Some(after.clone()),
             "{}",
             db.label
@@ -127,9 +128,21 @@ async fn a_replay_returns_the_first_response_and_writes_nothing() {
         );
         assert_eq!(counts(&db).await, before, "{}", db.label);
         assert_eq!(
-            db.store.get_case(case.id).await.unwrap(),
-            Some(noted),
+            db.store.get_case(case.id, CaseView::Basic).await.unwrap(),
+            Some(noted.clone()),
             "{}",
+            db.label
+        );
+        let mut full = noted;
+        full.notes = vec![Note {
+            text: "a".into(),
+            agency: w.bawaslu.id.clone(),
+            at: at(2024, 9, 5),
+        }];
+        assert_eq!(
+            db.store.get_case(case.id, CaseView::Full).await.unwrap(),
+            Some(full),
+            "{}: the note is stored once",
             db.label
         );
     }
@@ -302,7 +315,7 @@ async fn a_refused_step_rolls_back_and_returns_the_steps_error() {
         );
         assert_eq!(counts(&db).await, before, "{}", db.label);
         assert_eq!(
-            db.store.get_case(case.id).await.unwrap(),
+            db.store.get_case(case.id, CaseView::Full).await.unwrap(),
             Some(case),
             "{}",
             db.label
@@ -398,7 +411,7 @@ async fn an_injected_failure_after_the_case_write_commits_nothing() {
             db.label
         );
         assert_eq!(
-            db.store.get_case(case.id).await.unwrap(),
+            db.store.get_case(case.id, CaseView::Full).await.unwrap(),
             Some(case.clone()),
             "{}",
             db.label

@@ -1,11 +1,13 @@
 //! The cases and agencies tests build, and short ways to register and step them through
 //! [`Store::execute`] with the domain's real rules.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use netral_domain::case::{
-    Attachment, CancelReason, CaseRecord, CaseSource, Command, Deadline, DeadlineStatus, Election,
-    ElectionPhase, Escalation, EscalationKind, ImposedSanction, NewCase, Note, Outcome,
-    Recommendation, SeparationReason, StepContext, StepError, StepOutcome, Subject,
+    Attachment, CancelReason, CaseLimits, CaseRecord, CaseSize, CaseSource, Command, Deadline,
+    DeadlineStatus, Election, ElectionPhase, Escalation, EscalationKind, ImposedSanction, NewCase,
+    Note, Outcome, Recommendation, SeparationReason, StepContext, StepError, StepOutcome, Subject,
 };
 use netral_domain::catalogue::{Catalogue, DeadlineStep, ElectionKind, MoralKind, SanctionTrack};
 use netral_domain::ids::{SubjectId, SubjectIdKind};
@@ -22,8 +24,8 @@ pub(crate) const REGISTER: &str = "netral.v1.CaseService/RegisterCase";
 
 /// The agencies and rules of the tests' world.
 pub(crate) struct World {
-    /// Deadline rules and calendar.
-    pub catalogue: Catalogue,
+    /// Deadline rules and calendar, shared with the steps the store runs on its writer lane.
+    pub catalogue: Arc<Catalogue>,
     /// Bawaslu of Kalimantan Selatan (province 63): registers anywhere in 63.
     pub bawaslu: AgencyProfile,
     /// Bawaslu RI: national, registers anywhere.
@@ -35,7 +37,7 @@ pub(crate) struct World {
 pub(crate) fn world() -> World {
     let since = day(2018, 1, 1);
     World {
-        catalogue: Catalogue::bundled().unwrap(),
+        catalogue: Arc::new(Catalogue::bundled().unwrap()),
         bawaslu: AgencyProfile {
             id: agency("bawaslu-kalsel"),
             jurisdiction: Some("63".parse().unwrap()),
@@ -113,12 +115,17 @@ pub(crate) fn response_of(case: &CaseRecord) -> Vec<u8> {
     format!("{} {} {}", case.id, case.etag(), case.state).into_bytes()
 }
 
-fn ctx<'a>(w: &'a World, actor: &'a AgencyProfile, now: DateTime<Utc>) -> StepContext<'a> {
+fn ctx<'a>(
+    catalogue: &'a Catalogue,
+    actor: &'a AgencyProfile,
+    now: DateTime<Utc>,
+) -> StepContext<'a> {
     StepContext {
         actor,
         now,
         today: now.date_naive(),
-        catalogue: &w.catalogue,
+        catalogue,
+        limits: CaseLimits::default(),
     }
 }
 
@@ -153,10 +160,11 @@ pub(crate) async fn register_by(
         at: now,
     };
     let number = filing.registration_number.clone();
+    let (catalogue, office) = (Arc::clone(&w.catalogue), office.clone());
     store
         .execute(meta, move |current| {
             assert!(current.is_none(), "a registration sees no case");
-            let (case, outcome) = CaseRecord::register(id, filing, &ctx(w, office, now))?;
+            let (case, outcome) = CaseRecord::register(id, filing, &ctx(&catalogue, &office, now))?;
             let event_payload = serde_json::json!({ "registration_number": number });
             Ok(Applied {
                 response: response_of(&case),
@@ -203,11 +211,12 @@ pub(crate) async fn step(
         expected_etag: Some(etag.to_owned()),
         at: now,
     };
+    let (catalogue, actor) = (Arc::clone(&w.catalogue), actor.clone());
     store
         .execute(meta, move |current| {
             let mut case = current.expect("a step sees the stored case");
             let payload = serde_json::json!({ "command": format!("{command:?}") });
-            let outcome = case.apply(command, &ctx(w, actor, now))?;
+            let outcome = case.apply(command, &ctx(&catalogue, &actor, now))?;
             Ok(Applied {
                 response: response_of(&case),
                 case,
@@ -245,7 +254,7 @@ pub(crate) fn rich_case() -> (CaseRecord, StepOutcome) {
     filing.summary = "Kutipan \"berpihak\" — ünïcode, 'quotes' and a\nnewline".into();
     let created = at(2024, 9, 4);
     let later = created + TimeDelta::microseconds(86_400_000_001);
-    let case = CaseRecord {
+    let mut case = CaseRecord {
         id: CaseId::new(),
         version: 1,
         state: CaseState::Sanctioned,
@@ -321,7 +330,9 @@ pub(crate) fn rich_case() -> (CaseRecord, StepOutcome) {
             separation: Some((SeparationReason::DismissedOtherwise, day(2024, 12, 31))),
             registry_reference: Some("REG-7".into()),
         },
+        size: CaseSize::default(),
     };
+    case.size = CaseSize::of(&case.notes, &case.attachments, &case.escalations);
     let outcome = StepOutcome {
         action: Action::Register,
         from: case.state,

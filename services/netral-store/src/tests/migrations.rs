@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::fixtures::*;
 use super::support::{PgDatabase, databases, pg_admin_url, sqlite};
-use crate::Store;
+use crate::{CaseView, Store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn migrations_run_concurrently_from_four_connections_on_postgres() {
@@ -27,7 +27,10 @@ async fn migrations_run_concurrently_from_four_connections_on_postgres() {
     }
     let w = world();
     let case = registered(&stores[0], &w, 1).await;
-    assert_eq!(stores[3].get_case(case.id).await.unwrap(), Some(case));
+    assert_eq!(
+        stores[3].get_case(case.id, CaseView::Full).await.unwrap(),
+        Some(case)
+    );
 }
 
 #[tokio::test]
@@ -38,7 +41,7 @@ async fn reopening_a_store_keeps_its_cases_and_reruns_no_migration() {
         db.store.clone().close().await.unwrap();
         let reopened = Store::connect(&db.url, 2).await.unwrap();
         assert_eq!(
-            reopened.get_case(case.id).await.unwrap(),
+            reopened.get_case(case.id, CaseView::Full).await.unwrap(),
             Some(case.clone()),
             "{}",
             db.label
@@ -100,7 +103,8 @@ async fn every_pooled_sqlite_connection_is_configured() {
                 foreign_keys.as_str(),
                 busy.as_str()
             ),
-            ("wal", "1", "1", "5000")
+            // synchronous=FULL (2): a commit is on disk before it is acknowledged.
+            ("wal", "2", "1", "5000")
         );
     }
     for txn in txns {

@@ -1,6 +1,8 @@
 //! Tests of the store against real databases: every scenario runs on a fresh SQLite file and,
 //! when `NETRAL_TEST_DATABASE_URL` names a PostgreSQL server, on a fresh PostgreSQL database.
 
+mod batches;
+mod child_records;
 mod directory;
 mod execute;
 mod fixtures;

@@ -52,7 +52,12 @@ async fn race(
                 Err(other) => panic!("{}: unexpected {other:?}", db.label),
             }
         }
-        let stored = db.store.get_case(case.id).await.unwrap().unwrap();
+        let stored = db
+            .store
+            .get_case(case.id, crate::CaseView::Basic)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.version, 2, "{}: exactly one step applied", db.label);
         assert_eq!(
             db.store.case_events(case.id).await.unwrap().len(),

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::fixtures::*;
 use super::support::databases;
-use crate::{CaseQuery, ExecuteError, StoreError, Visibility};
+use crate::{CaseQuery, CaseView, ExecuteError, StoreError, Visibility};
 
 #[tokio::test]
 async fn a_registered_case_reads_back_equal_with_its_event() {
@@ -20,7 +20,7 @@ async fn a_registered_case_reads_back_equal_with_its_event() {
                 .unwrap(),
         );
         assert_eq!(response, response_of(&case), "{}", db.label);
-        let read = db.store.get_case(case.id).await.unwrap();
+        let read = db.store.get_case(case.id, CaseView::Full).await.unwrap();
         assert_eq!(read.as_ref(), Some(&case), "{}", db.label);
 
         let events = db.store.case_events(case.id).await.unwrap();
@@ -52,18 +52,24 @@ async fn every_field_list_and_the_subject_round_trip() {
                 .await
                 .unwrap(),
         );
-        assert_eq!(stored, case, "{}", db.label);
+        assert_eq!(stored, case.clone().basic(), "{}", db.label);
         assert_eq!(
-            db.store.get_case(case.id).await.unwrap(),
+            db.store.get_case(case.id, CaseView::Full).await.unwrap(),
             Some(case.clone()),
             "{}",
             db.label
         );
-        let listed = db
-            .store
-            .list_cases(&CaseQuery::new(Visibility::Everything, 10))
-            .await
-            .unwrap();
+        assert_eq!(
+            db.store.get_case(case.id, CaseView::Basic).await.unwrap(),
+            Some(case.clone().basic()),
+            "{}",
+            db.label
+        );
+        let mut query = CaseQuery::new(Visibility::Everything, 10);
+        let listed = db.store.list_cases(&query).await.unwrap();
+        assert_eq!(listed, vec![case.clone().basic()], "{}", db.label);
+        query.view = CaseView::Full;
+        let listed = db.store.list_cases(&query).await.unwrap();
         assert_eq!(listed, vec![case], "{}", db.label);
     }
 }
@@ -73,7 +79,7 @@ async fn a_missing_case_reads_as_none() {
     for db in databases().await {
         assert_eq!(
             db.store
-                .get_case(netral_domain::CaseId::new())
+                .get_case(netral_domain::CaseId::new(), CaseView::Full)
                 .await
                 .unwrap(),
             None,
@@ -93,8 +99,8 @@ async fn a_corrupt_row_is_reported_naming_the_column() {
                 "cases.source",
             ),
             (
-                "UPDATE cases SET deadlines = '[{\"step\":\"nope\"}]' WHERE id = '{id}'",
-                "cases.deadlines",
+                "UPDATE case_deadlines SET step = 'nope' WHERE case_id = '{id}'",
+                "case_deadlines.step",
             ),
             (
                 "UPDATE cases SET outcome = '{\"rationale\":null,\"extra\":1}' WHERE id = '{id}'",
@@ -114,7 +120,11 @@ async fn a_corrupt_row_is_reported_naming_the_column() {
             let case = registered(&db.store, &w, n).await;
             let sql = sql.replace("{id}", &case.id.to_string());
             db.store.db.execute_unprepared(&sql).await.unwrap();
-            let err = db.store.get_case(case.id).await.unwrap_err();
+            let err = db
+                .store
+                .get_case(case.id, CaseView::Full)
+                .await
+                .unwrap_err();
             assert!(
                 matches!(&err, StoreError::Corrupt(c) if c == column),
                 "{}: {sql}: {err}",

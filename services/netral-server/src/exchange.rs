@@ -1,0 +1,167 @@
+//! The one home of the write path. Every change to a case — from any gRPC handler, the bench
+//! floor, or a future import — goes through [`Exchange::register`] or
+//! [`Exchange::transition`]: the step's context (the caller, the injected clock, the rules
+//! and the per-case limits), the event payload, the domain's policy and state machine, the
+//! reply in the BASIC view, and one group-committed store transaction.
+
+use std::sync::Arc;
+
+use netral_domain::case::{CaseLimits, CaseRecord, Command, NewCase, StepContext};
+use netral_domain::{AgencyProfile, CaseId, Catalogue};
+use netral_proto::v1 as pb;
+use netral_store::{Applied, ExecuteError, Executed, MutationMeta, Store};
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::grpc::{convert, payload};
+
+/// Applies steps to cases. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    /// Where cases live; every write is one of its transactions.
+    store: Store,
+    /// Deadline rules and the working-day calendar the steps use.
+    catalogue: Arc<Catalogue>,
+    /// The injectable clock: a step's instant and date come from it.
+    clock: Clock,
+    /// How much one case may hold.
+    limits: CaseLimits,
+}
+
+/// Who asks for a change, and how to recognise a retry of it.
+#[derive(Debug, Clone)]
+pub struct Mutation {
+    /// The calling agency with its dated grants.
+    pub caller: AgencyProfile,
+    /// The caller's idempotency key.
+    pub request_id: uuid::Uuid,
+    /// The gRPC method (a request id reused for another method is refused).
+    pub method: &'static str,
+    /// A digest of the whole request (a request id reused with another payload is refused);
+    /// see [`request_digest`].
+    pub request_digest: [u8; 32],
+}
+
+/// The idempotency digest of a request: its method and its protobuf encoding.
+pub fn request_digest<M: Message>(method: &str, request: &M) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_bytes());
+    hasher.update([0]);
+    hasher.update(request.encode_to_vec());
+    hasher.finalize().into()
+}
+
+impl Exchange {
+    /// An exchange writing to `store` under these rules.
+    pub fn new(store: Store, catalogue: Arc<Catalogue>, clock: Clock, limits: CaseLimits) -> Self {
+        Self {
+            store,
+            catalogue,
+            clock,
+            limits,
+        }
+    }
+
+    /// Registers a new case filed by `mutation.caller`; answers the case in the BASIC view
+    /// (or, for a retry, the first answer).
+    pub async fn register(&self, mutation: Mutation, filing: NewCase) -> Result<pb::Case, Error> {
+        let case_id = CaseId::new();
+        let (meta, now) = self.meta(&mutation, case_id, None);
+        let catalogue = self.catalogue.clone();
+        let limits = self.limits;
+        let actor = mutation.caller;
+        let executed = self
+            .store
+            .execute(meta, move |_none: Option<CaseRecord>| {
+                let ctx = StepContext {
+                    actor: &actor,
+                    now,
+                    today: Clock::date_of(now),
+                    catalogue: &catalogue,
+                    limits,
+                };
+                let event_payload = payload::registration(&filing);
+                let (case, outcome) = CaseRecord::register(case_id, filing, &ctx)?;
+                let response = convert::case(&case.clone().basic()).encode_to_vec();
+                Ok::<_, Error>(Applied {
+                    case,
+                    outcome,
+                    event_payload,
+                    response,
+                })
+            })
+            .await;
+        reply(executed)
+    }
+
+    /// Applies `command` to the case `case_id` as `mutation.caller`, if its etag is still
+    /// `etag`; answers the case in the BASIC view (or, for a retry, the first answer).
+    pub async fn transition(
+        &self,
+        mutation: Mutation,
+        case_id: CaseId,
+        etag: String,
+        command: Command,
+    ) -> Result<pb::Case, Error> {
+        let (meta, now) = self.meta(&mutation, case_id, Some(etag));
+        let catalogue = self.catalogue.clone();
+        let limits = self.limits;
+        let actor = mutation.caller;
+        let executed = self
+            .store
+            .execute(meta, move |current: Option<CaseRecord>| {
+                let mut case = current.ok_or_else(|| Error::NotFound("case".into()))?;
+                let ctx = StepContext {
+                    actor: &actor,
+                    now,
+                    today: Clock::date_of(now),
+                    catalogue: &catalogue,
+                    limits,
+                };
+                let event_payload = payload::command(&command);
+                let outcome = case.apply(command, &ctx)?;
+                let response = convert::case(&case.clone().basic()).encode_to_vec();
+                Ok::<_, Error>(Applied {
+                    case,
+                    outcome,
+                    event_payload,
+                    response,
+                })
+            })
+            .await;
+        reply(executed)
+    }
+
+    /// The store's view of the mutation, stamped with the clock's instant.
+    fn meta(
+        &self,
+        mutation: &Mutation,
+        case_id: CaseId,
+        expected_etag: Option<String>,
+    ) -> (MutationMeta, chrono::DateTime<chrono::Utc>) {
+        let now = self.clock.now();
+        let meta = MutationMeta {
+            actor: mutation.caller.id.clone(),
+            request_id: mutation.request_id,
+            method: mutation.method,
+            request_digest: mutation.request_digest,
+            case_id,
+            expected_etag,
+            at: now,
+        };
+        (meta, now)
+    }
+}
+
+/// The reply to send: the step's answer or the stored first answer, decoded.
+fn reply(executed: Result<Executed, ExecuteError<Error>>) -> Result<pb::Case, Error> {
+    let bytes = match executed {
+        Ok(Executed::Applied(_, bytes) | Executed::Replayed(bytes)) => bytes,
+        Err(ExecuteError::Step(err)) => return Err(err),
+        Err(ExecuteError::Store(err)) => return Err(err.into()),
+    };
+    pb::Case::decode(bytes.as_slice())
+        .map_err(|e| Error::Unexpected(format!("stored reply does not decode: {e}")))
+}

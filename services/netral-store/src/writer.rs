@@ -1,0 +1,160 @@
+//! Group commit. Every write of a case is a [`Job`] handed to a writer lane: a task that
+//! takes whatever jobs are waiting (up to [`MAX_BATCH`]), runs each inside a savepoint of one
+//! database transaction, commits that transaction once, and only then answers every job. So
+//! steps from many agencies that arrive together share one commit and its fsync, a refused or
+//! failed step rolls back to its savepoint without touching its neighbours, and no step is
+//! acknowledged before its commit is durable.
+//!
+//! SQLite has one writer, so it gets one lane, whose transaction takes the database's write
+//! lock first. PostgreSQL gets several lanes, each on its own connection; a case always goes
+//! to the same lane (by its id), so two lanes never wait on each other for a case's row.
+
+use std::hash::{Hash, Hasher};
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use netral_domain::CaseId;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    QueryFilter, TransactionTrait,
+};
+use tokio::sync::mpsc;
+
+use crate::entity::cases;
+use crate::error::StoreError;
+
+/// Most jobs one commit carries: bounds the time a lane holds its transaction open.
+pub(crate) const MAX_BATCH: usize = 64;
+
+/// How many jobs may wait for a lane before `submit` waits too (backpressure).
+const LANE_QUEUE: usize = 1024;
+
+/// What a job hands back after running: called once with the outcome of the batch's commit
+/// (`Err` with the reason when nothing was committed), it answers the job's caller.
+pub(crate) type Settle = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// One write waiting for a lane.
+pub(crate) trait Job: Send {
+    /// Runs the write inside `txn` (the batch's transaction; the job opens its own savepoint).
+    fn run<'a>(self: Box<Self>, txn: &'a DatabaseTransaction) -> BoxFuture<'a, Settle>;
+    /// Answers the caller without running: the batch could not start or was abandoned.
+    fn refuse(self: Box<Self>, why: String);
+}
+
+/// The writer lanes of one store; cheap to clone.
+#[derive(Clone, Debug)]
+pub(crate) struct Writers {
+    /// One queue per lane task.
+    lanes: Vec<mpsc::Sender<Box<dyn Job>>>,
+}
+
+impl Writers {
+    /// Starts `lanes` lane tasks writing to `db` (on the current tokio runtime). They stop
+    /// when the last clone of the returned value is dropped.
+    pub(crate) fn start(db: &DatabaseConnection, lanes: usize) -> Self {
+        let lanes = (0..lanes.max(1))
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(LANE_QUEUE);
+                tokio::spawn(lane(db.clone(), rx));
+                tx
+            })
+            .collect();
+        Self { lanes }
+    }
+
+    /// How many lanes write.
+    pub(crate) fn len(&self) -> usize {
+        self.lanes.len()
+    }
+
+    /// Queues `job` on the lane of `case`.
+    pub(crate) async fn submit(&self, case: CaseId, job: Box<dyn Job>) -> Result<(), StoreError> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        case.as_uuid().hash(&mut hasher);
+        let lane = (hasher.finish() % self.lanes.len() as u64) as usize;
+        self.lanes[lane]
+            .send(job)
+            .await
+            .map_err(|_| StoreError::WriterStopped)
+    }
+}
+
+/// A lane: waits for a job, takes every other job already waiting, commits them as one.
+async fn lane(db: DatabaseConnection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = queue.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&db, std::mem::take(&mut batch)).await;
+    }
+}
+
+/// Runs `jobs` in one transaction and answers each after its commit.
+async fn commit_batch(db: &DatabaseConnection, jobs: Vec<Box<dyn Job>>) {
+    let txn = match begin(db).await {
+        Ok(txn) => txn,
+        Err(err) => {
+            tracing::warn!(error = %err, jobs = jobs.len(), "a write batch could not start");
+            let why = format!("the batch could not start: {err}");
+            jobs.into_iter().for_each(|job| job.refuse(why.clone()));
+            return;
+        }
+    };
+    let size = jobs.len();
+    let mut settles = Vec::with_capacity(size);
+    let mut jobs = jobs.into_iter();
+    while let Some(job) = jobs.next() {
+        match AssertUnwindSafe(job.run(&txn)).catch_unwind().await {
+            Ok(settle) => settles.push(settle),
+            Err(_) => {
+                // The step's savepoint is in an unknown state: commit nothing of the batch.
+                tracing::error!(
+                    jobs = size,
+                    "a step panicked; its whole batch is rolled back"
+                );
+                if let Err(err) = txn.rollback().await {
+                    tracing::warn!(error = %err, "rollback failed");
+                }
+                let why = "the batch was rolled back".to_owned();
+                settles
+                    .into_iter()
+                    .for_each(|settle| settle(Err(why.clone())));
+                jobs.for_each(|job| job.refuse(why.clone()));
+                return;
+            }
+        }
+    }
+    let committed = txn.commit().await.map_err(|err| {
+        tracing::error!(error = %err, jobs = size, "a group commit failed; nothing of it was committed");
+        format!("the commit failed: {err}")
+    });
+    tracing::trace!(jobs = size, "write batch committed");
+    for settle in settles {
+        settle(committed.clone());
+    }
+}
+
+/// Opens a batch's transaction. On SQLite it takes the write lock at once (waiting out other
+/// processes' writers under the busy timeout), so the transaction never has to upgrade a
+/// read snapshot, which SQLite refuses without waiting (`SQLITE_BUSY_SNAPSHOT`).
+async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        cases::Entity::update_many()
+            .col_expr(
+                cases::Column::Version,
+                Expr::col(cases::Column::Version).into(),
+            )
+            .filter(Expr::val(1).eq(0))
+            .exec(&txn)
+            .await?;
+    }
+    Ok(txn)
+}
