@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod atomicity;
+mod case_size;
 mod concurrency;
+mod crash;
 mod deadlines;
 mod directory;
 mod examiner_handover;

@@ -413,7 +413,7 @@ fn read(path: &Path) -> Vec<u8> {
 
 /// The database of one test: SQLite in the data directory (nothing to clean up beyond the
 /// directory), or a PostgreSQL database of its own, dropped on drop.
-enum TestDatabase {
+pub(crate) enum TestDatabase {
     /// The server's default: `data_dir/netral.db`.
     Sqlite,
     /// `name`, created through `admin_url` and dropped through it.
@@ -427,7 +427,7 @@ enum TestDatabase {
 
 impl TestDatabase {
     /// SQLite unless [`DATABASE_URL_VAR`] is set, in which case a fresh PostgreSQL database.
-    async fn create() -> Self {
+    pub(crate) async fn create() -> Self {
         let Some(admin_url) = std::env::var(DATABASE_URL_VAR)
             .ok()
             .filter(|v| !v.is_empty())
@@ -466,7 +466,7 @@ impl TestDatabase {
     }
 
     /// The URL the server should use; `None` for the SQLite default.
-    fn url(&self) -> Option<String> {
+    pub(crate) fn url(&self) -> Option<String> {
         match self {
             Self::Sqlite => None,
             Self::Postgres { admin_url, name } => Some(with_database(admin_url, name)),

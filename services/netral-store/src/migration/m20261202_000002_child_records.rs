@@ -242,10 +242,17 @@ fn indexes() -> Vec<IndexCreateStatement> {
     ]
 }
 
+/// A new counter of `cases`, 0 for existing rows: `integer` for counts, `bigint` for bytes
+/// (the entity's `i32` / `i64`).
 fn count_column(col: Cases) -> TableAlterStatement {
+    let mut column = ColumnDef::new(col);
+    match col {
+        Cases::TextBytes => column.big_integer(),
+        _ => column.integer(),
+    };
     Table::alter()
         .table(Cases::Table)
-        .add_column(ColumnDef::new(col).big_integer().not_null().default(0))
+        .add_column(column.not_null().default(0).to_owned())
         .to_owned()
 }
 
