@@ -115,7 +115,7 @@ pub(crate) fn response_of(case: &CaseRecord) -> Vec<u8> {
     format!("{} {} {}", case.id, case.etag(), case.state).into_bytes()
 }
 
-fn ctx<'a>(
+pub(crate) fn ctx<'a>(
     catalogue: &'a Catalogue,
     actor: &'a AgencyProfile,
     now: DateTime<Utc>,

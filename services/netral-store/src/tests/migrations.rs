@@ -1,12 +1,21 @@
 //! Opening the store: migrations that survive concurrent starters and restarts, and the
 //! SQLite settings that every pooled connection must carry.
 
-use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+use netral_domain::CaseId;
+use netral_domain::case::{CaseRecord, CaseSize, Command, Note};
+use sea_orm::sea_query::{Alias, Query, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, Database, EntityTrait, IdenStatic, Iterable, Statement,
+    TransactionTrait,
+};
+use tempfile::TempDir;
 use uuid::Uuid;
 
 use super::fixtures::*;
 use super::support::{PgDatabase, databases, pg_admin_url, sqlite};
-use crate::{CaseView, Store};
+use crate::convert::{case_row, subject_row};
+use crate::entity::{cases, subjects};
+use crate::{CaseQuery, CaseView, Store, Visibility, dto, migration};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn migrations_run_concurrently_from_four_connections_on_postgres() {
@@ -109,5 +118,242 @@ async fn every_pooled_sqlite_connection_is_configured() {
     }
     for txn in txns {
         txn.rollback().await.unwrap();
+    }
+}
+
+/// A database as the first release left it (its first migration only), removed when dropped.
+struct LegacyDb {
+    label: &'static str,
+    url: String,
+    _dir: Option<TempDir>,
+    _pg: Option<PgDatabase>,
+}
+
+/// An empty first-release database on SQLite, and on PostgreSQL when configured.
+async fn legacy_databases() -> Vec<LegacyDb> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+    let mut dbs = vec![LegacyDb {
+        label: "sqlite",
+        url,
+        _dir: Some(dir),
+        _pg: None,
+    }];
+    if let Some(admin) = pg_admin_url() {
+        let (pg, url) = PgDatabase::create(&admin).await;
+        dbs.push(LegacyDb {
+            label: "postgres",
+            url,
+            _dir: None,
+            _pg: Some(pg),
+        });
+    }
+    for db in &dbs {
+        let conn = Database::connect(db.url.as_str()).await.unwrap();
+        migration::up_to(&conn, Some(1)).await.unwrap();
+        conn.close().await.unwrap();
+    }
+    dbs
+}
+
+/// Writes `case` as the first release stored it: its own columns, and its lists as JSON
+/// columns of `cases`.
+async fn insert_legacy<C: ConnectionTrait>(conn: &C, case: &CaseRecord) {
+    use cases::Column as C;
+    let subject_id = Uuid::new_v4().to_string();
+    let subject = subject_row(&case.filing.subject, subject_id.clone());
+    subjects::Entity::insert(subjects::ActiveModel::from(subject))
+        .exec_without_returning(conn)
+        .await
+        .unwrap();
+    let row = cases::ActiveModel::from(case_row(case, subject_id).unwrap());
+    let mut columns = Vec::new();
+    let mut values: Vec<SimpleExpr> = Vec::new();
+    for column in C::iter() {
+        // The counts are the second release's.
+        if matches!(
+            column,
+            C::NoteCount | C::AttachmentCount | C::EscalationCount | C::TextBytes
+        ) {
+            continue;
+        }
+        columns.push(Alias::new(column.as_str()));
+        values.push(row.get(column).into_value().unwrap().into());
+    }
+    let lists = [
+        (
+            "imposed_sanctions",
+            dto::sanctions_to_json(&case.imposed_sanctions),
+        ),
+        ("escalations", dto::escalations_to_json(&case.escalations)),
+        ("deadlines", dto::deadlines_to_json(&case.deadlines)),
+        ("attachments", dto::attachments_to_json(&case.attachments)),
+        ("notes", dto::notes_to_json(&case.notes)),
+    ];
+    for (column, json) in lists {
+        columns.push(Alias::new(column));
+        values.push(json.unwrap().into());
+    }
+    let mut insert = Query::insert();
+    insert
+        .into_table(Alias::new("cases"))
+        .columns(columns)
+        .values_panic(values);
+    let backend = conn.get_database_backend();
+    conn.execute(backend.build(&insert)).await.unwrap();
+}
+
+/// An open case as the domain builds it: registered, its review extended (a mooted and a new
+/// deadline, a note), evidence attached and notes in several scripts.
+fn open_case(w: &World) -> CaseRecord {
+    let by = |minutes| at(2024, 9, 4) + chrono::TimeDelta::minutes(minutes);
+    let ctx_at = |minutes| ctx(&w.catalogue, &w.bawaslu, by(minutes));
+    let (mut case, _) = CaseRecord::register(CaseId::new(), filing(2), &ctx_at(0)).unwrap();
+    let commands = [
+        Command::ExtendReview {
+            reason: "saksi tambahan".into(),
+        },
+        Command::AttachEvidence {
+            digest: format!("sha256:{}", "cd".repeat(32)),
+            media_type: "image/png".into(),
+            title: "Tangkapan layar — ünïcode".into(),
+            size_bytes: 12_345,
+        },
+        note("catatan pertama"),
+        note("ملاحظة 🗳️"),
+    ];
+    for (minutes, command) in (1..).zip(commands) {
+        case.apply(command, &ctx_at(minutes)).unwrap();
+    }
+    case
+}
+
+/// The legacy cases: a rich one with every list, an open one, and one with no list at all.
+fn legacy_cases(w: &World) -> Vec<CaseRecord> {
+    let (mut rich, _) = rich_case();
+    rich.version = 4;
+    let (mut empty, _) = rich_case();
+    empty.id = CaseId::new();
+    empty.filing.registration_number = "901/Reg/TM/PB/Kab/22.02/IX/2024".into();
+    empty.imposed_sanctions.clear();
+    empty.deadlines.clear();
+    empty = empty.basic();
+    empty.size = CaseSize::default();
+    vec![rich, open_case(w), empty]
+}
+
+#[tokio::test]
+async fn cases_stored_by_the_first_release_read_back_equal_after_the_upgrade() {
+    let w = world();
+    for db in legacy_databases().await {
+        let cases = legacy_cases(&w);
+        let conn = Database::connect(db.url.as_str()).await.unwrap();
+        for case in &cases {
+            insert_legacy(&conn, case).await;
+        }
+        conn.close().await.unwrap();
+
+        let store = Store::connect(&db.url, 4).await.unwrap();
+        for case in &cases {
+            let size = CaseSize::of(&case.notes, &case.attachments, &case.escalations);
+            assert_eq!(
+                case.size, size,
+                "{}: the fixture counts its lists",
+                db.label
+            );
+            let read = store.get_case(case.id, CaseView::Full).await.unwrap();
+            assert_eq!(read.as_ref(), Some(case), "{}", db.label);
+            let basic = store.get_case(case.id, CaseView::Basic).await.unwrap();
+            assert_eq!(basic, Some(case.clone().basic()), "{}", db.label);
+        }
+        let children: usize = cases
+            .iter()
+            .map(|c| {
+                c.notes.len()
+                    + c.attachments.len()
+                    + c.escalations.len()
+                    + c.deadlines.len()
+                    + c.imposed_sanctions.len()
+            })
+            .sum();
+        let counts = store.table_counts().await.unwrap();
+        assert_eq!(counts.child_records, children as u64, "{}", db.label);
+
+        // The open case steps on: a deadline met in place, notes numbered after the old ones.
+        let mut expected = cases[1].clone();
+        let forward = Command::Forward {
+            letter_number: "L-9".into(),
+            examiner: w.bkn.id.clone(),
+        };
+        for (minutes, (actor, command)) in
+            (0..).zip([(&w.bawaslu, forward), (&w.bkn, note("baru"))])
+        {
+            let now = at(2024, 9, 6) + chrono::TimeDelta::minutes(minutes);
+            let etag = expected.etag();
+            let stepped = step(
+                &store,
+                &w,
+                actor,
+                expected.id,
+                &etag,
+                command.clone(),
+                Uuid::new_v4(),
+                now,
+            );
+            let (answered, _) = applied(stepped.await.unwrap());
+            expected
+                .apply(command, &ctx(&w.catalogue, actor, now))
+                .unwrap();
+            assert_eq!(answered, expected.clone().basic(), "{}", db.label);
+        }
+        let read = store.get_case(expected.id, CaseView::Full).await.unwrap();
+        assert_eq!(read, Some(expected), "{}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn an_upgrade_copies_every_case_across_its_copy_pages() {
+    let w = world();
+    for db in legacy_databases().await {
+        let (template, _) = rich_case();
+        let conn = Database::connect(db.url.as_str()).await.unwrap();
+        let txn = conn.begin().await.unwrap();
+        let mut ids = Vec::new();
+        // One more case than a copy page holds.
+        for n in 0..501 {
+            let mut case = template.clone();
+            case.id = CaseId::new();
+            case.filing.registration_number = format!("{n:04}/Reg/TM/PB/Kab/22.02/IX/2024");
+            case.notes = vec![Note {
+                text: format!("catatan {n}"),
+                agency: w.bkn.id.clone(),
+                at: at(2024, 9, 4),
+            }];
+            case.size = CaseSize::of(&case.notes, &case.attachments, &case.escalations);
+            insert_legacy(&txn, &case).await;
+            ids.push(case.id);
+        }
+        txn.commit().await.unwrap();
+        conn.close().await.unwrap();
+
+        let store = Store::connect(&db.url, 4).await.unwrap();
+        let per_case = (1 + template.attachments.len() + template.escalations.len())
+            + template.deadlines.len()
+            + template.imposed_sanctions.len();
+        let counts = store.table_counts().await.unwrap();
+        assert_eq!(counts.child_records, 501 * per_case as u64, "{}", db.label);
+        let mut query = CaseQuery::new(Visibility::Everything, 1000);
+        query.view = CaseView::Full;
+        let listed = store.list_cases(&query).await.unwrap();
+        let mut listed_ids: Vec<_> = listed.iter().map(|c| c.id).collect();
+        listed_ids.sort();
+        ids.sort();
+        assert_eq!(listed_ids, ids, "{}: every case is still there", db.label);
+        for case in listed {
+            let n: u32 = case.filing.registration_number[..4].parse().unwrap();
+            let texts: Vec<_> = case.notes.iter().map(|n| n.text.clone()).collect();
+            assert_eq!(texts, [format!("catatan {n}")], "{}", db.label);
+            assert_eq!(case.size.notes, 1, "{}", db.label);
+        }
     }
 }

@@ -9,5 +9,6 @@ mod fixtures;
 mod listing;
 mod migrations;
 mod races;
+mod retention;
 mod round_trip;
 mod support;
