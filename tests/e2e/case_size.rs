@@ -72,7 +72,11 @@ async fn lists_and_replies_carry_the_basic_view_and_get_case_the_full_one() {
     assert_eq!((case.note_count, case.attachment_count), (1, 1));
 
     let listed = app.list_all("bpk", "").await;
-    assert_eq!(listed, std::slice::from_ref(&case), "ListCases defaults to BASIC");
+    assert_eq!(
+        listed,
+        std::slice::from_ref(&case),
+        "ListCases defaults to BASIC"
+    );
 
     let request = pb::ListCasesRequest {
         view: pb::CaseView::Full as i32,

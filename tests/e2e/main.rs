@@ -15,6 +15,7 @@ mod idempotency;
 mod kotabaru;
 mod listing;
 mod mtls;
+mod outage;
 mod outcomes;
 mod permissions;
 mod validation;

@@ -14,6 +14,7 @@
 pub mod fixtures;
 pub mod helpers;
 pub mod process;
+pub mod proxy;
 
 pub use helpers::{
     DEFAULT_NOW, PATIENCE, TestApp, assert_refused, default_now, error_domain, eventually,

@@ -19,6 +19,10 @@ use crate::identity::IdentityError;
 /// The `ErrorInfo.domain` of every error netral sends.
 pub const ERROR_DOMAIN: &str = "netral";
 
+/// The `RetryInfo` delay sent with `UNAVAILABLE`: long enough for a restarting database or a
+/// failover, short enough that an outage costs agencies latency rather than errors.
+pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One invalid field of a request: the field path as the caller wrote it (e.g.
 /// `case.subject.id`) and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,10 +76,10 @@ pub enum Error {
         /// The configured maximum.
         max: u64,
     },
-    /// The step's commit did not happen (the group commit failed, or the store is shutting
-    /// down): nothing was written, and the same request may be sent again.
-    #[error("not committed: {0}")]
-    NotCommitted(StoreError),
+    /// The database is passing through an outage (unreachable, restarting, busy, the step's
+    /// group commit failed): nothing was written, and the same request may be sent again.
+    #[error("storage unavailable: {0}")]
+    Unavailable(StoreError),
     /// The store failed; details are logged, never sent.
     #[error("storage: {0}")]
     Storage(StoreError),
@@ -116,7 +120,7 @@ impl From<StoreError> for Error {
             StoreError::StaleEtag => Self::StaleEtag,
             StoreError::RequestIdReused { .. } => Self::RequestIdReused,
             StoreError::DuplicateRegistration => Self::DuplicateRegistration,
-            err @ (StoreError::Commit(_) | StoreError::WriterStopped) => Self::NotCommitted(err),
+            err if err.is_transient() => Self::Unavailable(err),
             other => Self::Storage(other),
         }
     }
@@ -188,12 +192,19 @@ impl From<Error> for Status {
                 let message = format!("the case already holds the most {limit} allowed ({max})");
                 Status::with_error_details(Code::FailedPrecondition, message, details)
             }
-            Error::NotCommitted(err) => {
-                tracing::warn!(error = %err, "a step was not committed");
-                with_info(
+            Error::Unavailable(err) => {
+                tracing::warn!(error = %err, "the database is unavailable");
+                let mut details = ErrorDetails::with_error_info(
+                    "STORAGE_UNAVAILABLE",
+                    ERROR_DOMAIN,
+                    HashMap::new(),
+                );
+                details.set_retry_info(Some(RETRY_AFTER));
+                Status::with_error_details(
                     Code::Unavailable,
-                    "NOT_COMMITTED",
-                    "the step was not committed; send the same request again",
+                    "the database is unavailable and nothing was written; \
+                     send the same request (same request_id) again",
+                    details,
                 )
             }
             err @ (Error::Storage(_) | Error::Unexpected(_)) => {

@@ -1,5 +1,6 @@
-//! Background upkeep the server runs beside its services: today the purge of idempotency
-//! keys past their retention, in bounded batches so a purge never holds a long lock.
+//! Background upkeep the server runs beside its services: readiness that follows the
+//! database, and the purge of idempotency keys past their retention (in bounded batches, so
+//! a purge never holds a long lock).
 
 use std::time::Duration;
 
@@ -7,8 +8,57 @@ use chrono::TimeDelta;
 use netral_store::Store;
 use tokio::task::JoinHandle;
 
+use netral_proto::v1::case_service_server::CaseServiceServer;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
 use crate::clock::Clock;
+use crate::grpc::case_service::CaseApi;
 use crate::settings::IdempotencySettings;
+
+/// How often readiness asks the database whether it answers.
+pub const READINESS_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How long one readiness probe may take before the database counts as unreachable.
+const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Keeps `grpc.health.v1` for the case service (and the server as a whole) in step with the
+/// database: NOT_SERVING while it does not answer, SERVING again once it does, so a load
+/// balancer sends agencies elsewhere during an outage. Liveness is not affected: the process
+/// stays up, since a restart would not bring the database back. Runs until aborted (the
+/// application aborts it when it starts draining).
+pub fn spawn_readiness(store: Store, health: HealthReporter) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(READINESS_INTERVAL);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut serving = true;
+        loop {
+            every.tick().await;
+            let answers = matches!(
+                tokio::time::timeout(READINESS_TIMEOUT, store.ping()).await,
+                Ok(Ok(()))
+            );
+            if answers == serving {
+                continue;
+            }
+            serving = answers;
+            let status = if serving {
+                tracing::info!("the database answers again: serving");
+                ServingStatus::Serving
+            } else {
+                tracing::warn!("the database does not answer: not serving until it does");
+                ServingStatus::NotServing
+            };
+            health
+                .set_service_status(
+                    <CaseServiceServer<CaseApi> as tonic::server::NamedService>::NAME,
+                    status,
+                )
+                .await;
+            health.set_service_status("", status).await;
+        }
+    })
+}
 
 /// Starts the purge of expired idempotency keys: right away, then every
 /// `purge_interval_s`. The task runs until aborted (the application aborts it on shutdown).

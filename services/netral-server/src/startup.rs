@@ -195,8 +195,13 @@ impl Application {
         }
         let grace = self.settings.shutdown_grace();
         let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
+        let readiness = maintenance::spawn_readiness(self.state.store.clone(), health.clone());
+        let _stop_readiness = AbortOnDrop(readiness.abort_handle());
         let draining = async move {
             shutdown.await;
+            // Readiness must not report SERVING again once draining has begun.
+            readiness.abort();
+            let _ = readiness.await;
             tracing::info!("shutdown requested: draining in-flight calls");
             health.set_not_serving::<CaseServiceServer<CaseApi>>().await;
             health
@@ -207,10 +212,13 @@ impl Application {
                 .await;
             let _ = drain_tx.send(());
         };
-        let purge = maintenance::spawn_key_purge(
-            self.state.store.clone(),
-            self.state.clock.clone(),
-            self.settings.idempotency.clone(),
+        let _stop_purge = AbortOnDrop(
+            maintenance::spawn_key_purge(
+                self.state.store.clone(),
+                self.state.clock.clone(),
+                self.settings.idempotency.clone(),
+            )
+            .abort_handle(),
         );
         let serve = builder
             .add_service(health_service)
@@ -227,9 +235,17 @@ impl Application {
                 Ok(())
             }
         };
-        purge.abort();
         served?;
         Ok(())
+    }
+}
+
+/// Aborts a background task when dropped, so no task outlives [`Application::run_until`].
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -19,6 +19,7 @@ pub mod migration;
 mod query;
 mod retention;
 mod store;
+mod transient;
 mod writer;
 
 #[cfg(test)]

@@ -15,6 +15,10 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 /// How long a SQLite connection waits for a lock held by another connection before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long opening a connection, or waiting for a pooled one, may take: during an outage a
+/// call answers `UNAVAILABLE` after this instead of waiting out its whole deadline.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The file [`Store::sqlite_in`] keeps the database in.
 pub const SQLITE_FILE_NAME: &str = "netral.db";
 
@@ -69,6 +73,8 @@ impl Store {
         options
             .max_connections(max_connections.max(1))
             .min_connections(0)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(CONNECT_TIMEOUT)
             .sqlx_logging(false);
         let sqlite = url.starts_with("sqlite:");
         if sqlite {
@@ -121,6 +127,12 @@ impl Store {
     #[doc(hidden)]
     pub fn fail_points(&self) -> &FailPoints {
         &self.fail_points
+    }
+
+    /// Whether the database answers now (one round trip on a pooled connection): readiness.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await?;
+        Ok(())
     }
 
     /// How many group-commit lanes write (1 on SQLite).

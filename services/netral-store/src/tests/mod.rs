@@ -12,3 +12,4 @@ mod races;
 mod retention;
 mod round_trip;
 mod support;
+mod transient;
