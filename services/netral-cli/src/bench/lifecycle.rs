@@ -7,10 +7,12 @@
 //!    HTTP/2 with nothing behind them;
 //! 3. the **lifecycle** itself, sampling the server's RSS;
 //! 4. stop the server and drop its database;
-//! 5. **(b)** the same transitions straight through `netral_store` on another fresh database
-//!    of the same kind: the persistence floor;
-//! 6. print the table (and write `--json FILE`): transitions/s, p50/p95/p99 per RPC, the
-//!    ratios service/(a) and service/(b), RSS idle and peak, the load average.
+//! 5. **(b)** the same transitions straight through the server's write path (`Exchange`) on
+//!    another fresh database of the same kind: the persistence floor;
+//! 6. **(c)** the same transitions as bare prepared SQL statements, one transaction per step,
+//!    on a third fresh database: the floor of the rows alone;
+//! 7. print the table (and write `--json FILE`): transitions/s, p50/p95/p99 per RPC, the
+//!    ratios service/(a), service/(b) and service/(c), RSS idle and peak, the load average.
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -28,6 +30,7 @@ use super::grpc::{self, Connections, HealthRunner, LifecycleRunner};
 use super::procfs::{self, PeakSampler};
 use super::report::{Measured, Report};
 use super::server::{Server, ServerChoice};
+use super::sql_floor::SqlFloor;
 
 /// How long the server is left alone after it answers before its idle RSS is read.
 const SETTLE: Duration = Duration::from_secs(1);
@@ -138,10 +141,16 @@ pub async fn run(args: &LifecycleArgs, out: &mut dyn Write) -> anyhow::Result<Re
     removed.context("cannot remove the server's database")?;
 
     let floor_db = FreshDatabase::create(&args.database, "floor").await?;
-    let floor = interruptible(measure_floor(floor_db.url(), args, run_tag)).await;
+    let floor = interruptible(measure_floor(floor_db.url(), args, Arc::clone(&run_tag))).await;
     let removed = floor_db.remove().await;
     let (floor, floor_cpu_s) = floor?;
     removed.context("cannot remove the floor's database")?;
+
+    let sql_db = FreshDatabase::create(&args.database, "sqlfloor").await?;
+    let sql_floor = interruptible(measure_sql_floor(sql_db.url(), args, run_tag)).await;
+    let removed = sql_db.remove().await;
+    let (sql_floor, sql_floor_cpu_s) = sql_floor?;
+    removed.context("cannot remove floor (c)'s database")?;
 
     let mut settings = Report::settings(
         "lifecycle",
@@ -163,6 +172,8 @@ pub async fn run(args: &LifecycleArgs, out: &mut dyn Write) -> anyhow::Result<Re
         peak_rss_kib: service.peak_rss_kib,
         cpu: service.cpu,
         floor_cpu_s,
+        sql_floor,
+        sql_floor_cpu_s,
     });
     report.print_table(out)?;
     if let Some(path) = &args.json {
@@ -292,6 +303,25 @@ async fn measure_floor(
     let phase = phase?;
     closed?;
     Ok((phase, cpu))
+}
+
+/// (c): the same transitions as bare SQL on a fresh database at `url`; also the CPU seconds
+/// this process used meanwhile.
+async fn measure_sql_floor(
+    url: &str,
+    args: &LifecycleArgs,
+    run_tag: Arc<str>,
+) -> anyhow::Result<(Phase, Option<f64>)> {
+    let floor = SqlFloor::open(url, run_tag)
+        .await
+        .context("floor (c) cannot open its database")?;
+    let runners = (0..args.clients).map(|_| floor.runner()).collect();
+    let own_cpu = || procfs::cpu_seconds(std::process::id());
+    let before = own_cpu();
+    let phase = drive::drive("(c) bare SQL", runners, plan(args)).await;
+    let cpu = used(before, own_cpu());
+    floor.close().await;
+    Ok((phase?, cpu))
 }
 
 /// `work`, unless Ctrl-C comes first (then an error, so that the caller still cleans up).

@@ -12,8 +12,11 @@
 //! | `database` | a fresh SQLite file or PostgreSQL database per phase, removed afterwards |
 //! | `drive` | the worker pool every phase shares: N cases, `clients` workers, a deadline |
 //! | `grpc` | the six RPCs of a case's life, and the health ceiling over the same channels |
-//! | `floor` | the same six transitions straight through `netral_store::Store::execute` |
-//! | [`report`] | the flat report, the table and the `--json` file |
+//! | `floor` | (b): the same six transitions straight through the server's write path, `Exchange` |
+//! | `sql_floor` | (c): the same six transitions as bare prepared SQL, one transaction per step |
+//! | `sql_steps` | (c)'s statements and the rows each step writes |
+//! | [`report`] | the flat report and the `--json` file |
+//! | `table` | the table printed for people |
 //!
 //! Later modes (reads, inbox streams, a soak) join [`BenchMode`].
 
@@ -25,6 +28,9 @@ pub mod lifecycle;
 mod procfs;
 pub mod report;
 mod server;
+mod sql_floor;
+mod sql_steps;
+mod table;
 
 #[cfg(test)]
 mod tests;
@@ -46,7 +52,8 @@ pub struct BenchArgs {
 pub enum BenchMode {
     /// Drive N cases through their whole life (register → forward → accept → recommend →
     /// sanction → record) over gRPC and mTLS, and compare with the cost of gRPC alone (health
-    /// checks) and of the database alone (the same transitions through the store).
+    /// checks), of the write path alone (the same transitions through the store) and of the
+    /// rows alone (the same writes as bare SQL).
     Lifecycle(lifecycle::LifecycleArgs),
 }
 

@@ -1,8 +1,8 @@
-//! What a lifecycle bench reports: a flat JSON object for machines (`--json FILE`) and a table
-//! for people. Latencies are in milliseconds, rates per second, memory in MiB.
+//! What a lifecycle bench reports: a flat JSON object for machines (`--json FILE`); the
+//! table for people is printed by `table`. Latencies are in milliseconds, rates per second,
+//! memory in MiB.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
@@ -80,9 +80,24 @@ pub struct Report {
     pub floor_p99_ms: f64,
     /// Floor (b): failed transitions.
     pub floor_errors: u64,
+    /// Transitions written in floor (c).
+    pub floor_sql_transitions: u64,
+    /// Floor (c): transitions per second as bare prepared SQL, one transaction per step.
+    pub floor_sql_per_s: f64,
+    /// Floor (c): median latency of one step's transaction.
+    pub floor_sql_p50_ms: f64,
+    /// Floor (c): 95th percentile latency.
+    pub floor_sql_p95_ms: f64,
+    /// Floor (c): 99th percentile latency.
+    pub floor_sql_p99_ms: f64,
+    /// Floor (c): failed transitions.
+    pub floor_sql_errors: u64,
     /// `transitions_per_s / floor_per_s`: the share of the persistence floor the service
     /// reaches (target ≥ 0.40).
     pub ratio_vs_floor: f64,
+    /// `transitions_per_s / floor_sql_per_s`: the service against the bare rows it writes
+    /// (target ≥ 0.5).
+    pub ratio_vs_sql_floor: f64,
     /// `transitions_per_s / health_per_s`: the service against gRPC + TLS + HTTP/2 alone.
     pub ratio_vs_health: f64,
     /// Server `VmRSS` after start-up, before load, in MiB; `null` for an external server.
@@ -102,6 +117,9 @@ pub struct Report {
     /// CPU time of this process per transition in floor (b), in ms (domain, sea-orm, the
     /// database driver; for PostgreSQL, not the database server's own work).
     pub floor_cpu_ms_per_transition: Option<f64>,
+    /// CPU time of this process per transition in floor (c), in ms (sqlx and the driver; for
+    /// PostgreSQL, not the database server's own work).
+    pub floor_sql_cpu_ms_per_transition: Option<f64>,
     /// The 1-minute load average when the run started (other work on the machine skews it).
     pub load_avg_start: Option<f64>,
     /// The 1-minute load average when the run ended.
@@ -146,6 +164,10 @@ pub struct Measured {
     pub cpu: ServiceCpu,
     /// CPU seconds this process used during the floor.
     pub floor_cpu_s: Option<f64>,
+    /// Floor (c).
+    pub sql_floor: Phase,
+    /// CPU seconds this process used during floor (c).
+    pub sql_floor_cpu_s: Option<f64>,
 }
 
 impl Report {
@@ -183,7 +205,14 @@ impl Report {
             floor_p95_ms: 0.0,
             floor_p99_ms: 0.0,
             floor_errors: 0,
+            floor_sql_transitions: 0,
+            floor_sql_per_s: 0.0,
+            floor_sql_p50_ms: 0.0,
+            floor_sql_p95_ms: 0.0,
+            floor_sql_p99_ms: 0.0,
+            floor_sql_errors: 0,
             ratio_vs_floor: 0.0,
+            ratio_vs_sql_floor: 0.0,
             ratio_vs_health: 0.0,
             server_idle_rss_mb: None,
             server_peak_rss_mb: None,
@@ -191,6 +220,7 @@ impl Report {
             server_cpu_ms_per_health_call: None,
             client_cpu_ms_per_transition: None,
             floor_cpu_ms_per_transition: None,
+            floor_sql_cpu_ms_per_transition: None,
             load_avg_start: None,
             load_avg_end: None,
             per_rpc: BTreeMap::new(),
@@ -236,7 +266,16 @@ impl Report {
         report.floor_p95_ms = round(f95);
         report.floor_p99_ms = round(f99);
         report.floor_errors = m.floor.tally.error_count();
+        let sql = &m.sql_floor;
+        let [c50, c95, c99] = p50_95_99(&sql.sorted_all());
+        report.floor_sql_transitions = sql.tally.acknowledged;
+        report.floor_sql_per_s = round(sql.per_second());
+        report.floor_sql_p50_ms = round(c50);
+        report.floor_sql_p95_ms = round(c95);
+        report.floor_sql_p99_ms = round(c99);
+        report.floor_sql_errors = sql.tally.error_count();
         report.ratio_vs_floor = round(ratio(life.per_second(), m.floor.per_second()));
+        report.ratio_vs_sql_floor = round(ratio(life.per_second(), sql.per_second()));
         report.ratio_vs_health = round(ratio(life.per_second(), m.health.per_second()));
         report.server_idle_rss_mb = m.idle_rss_kib.map(mib);
         report.server_peak_rss_mb = m.peak_rss_kib.map(mib);
@@ -250,6 +289,8 @@ impl Report {
         report.server_cpu_ms_per_health_call = per_call(m.cpu.server_health_s, checks);
         report.client_cpu_ms_per_transition = per_call(m.cpu.client_lifecycle_s, transitions);
         report.floor_cpu_ms_per_transition = per_call(m.floor_cpu_s, m.floor.tally.acknowledged);
+        report.floor_sql_cpu_ms_per_transition =
+            per_call(m.sql_floor_cpu_s, sql.tally.acknowledged);
         for (step, (_, name)) in STEPS.iter().enumerate() {
             let sorted = life.sorted_step(step);
             report
@@ -274,122 +315,5 @@ impl Report {
         let json = serde_json::to_string_pretty(self)?;
         std::fs::write(path, json + "\n")
             .with_context(|| format!("cannot write {}", path.display()))
-    }
-
-    /// Prints the table people read.
-    pub fn print_table(&self, out: &mut dyn Write) -> anyhow::Result<()> {
-        let rss = |mb: Option<f64>| mb.map_or("n/a".to_owned(), |mb| format!("{mb:.1} MiB"));
-        let load = |l: Option<f64>| l.map_or("n/a".to_owned(), |l| format!("{l:.2}"));
-        let cpu = |ms: Option<f64>| ms.map_or("n/a".to_owned(), |ms| format!("{ms:.3} ms"));
-        writeln!(
-            out,
-            "netral bench lifecycle: {} cases, {} clients ({} connections), {}, server {}",
-            self.cases, self.clients, self.connections, self.database, self.server
-        )?;
-        if let Some(rate) = self.rate_cases_per_s {
-            let offered = self.offered_transitions_per_s.unwrap_or_default();
-            let lag = self.start_lag_p99_ms.unwrap_or_default();
-            writeln!(
-                out,
-                "paced: {rate} cases/s in every phase ({offered} transitions/s offered); \
-                 case start lag p99 {lag:.2} ms; rates and ratios show the offered load, \
-                 latencies what it costs"
-            )?;
-        }
-        writeln!(
-            out,
-            "{:<36} {:>7} {:>9} {:>8} {:>8} {:>8} {:>7}",
-            "", "calls", "per s", "p50 ms", "p95 ms", "p99 ms", "errors"
-        )?;
-        let lifecycle = Row {
-            name: "lifecycle (every RPC)".into(),
-            calls: self.transitions,
-            rate: Some(self.transitions_per_s),
-            p: [self.p50_ms, self.p95_ms, self.p99_ms],
-            errors: self.errors,
-        };
-        lifecycle.print(out)?;
-        for (method, name) in STEPS {
-            let get = |suffix: &str| {
-                let key = format!("{name}_{suffix}");
-                self.per_rpc.get(&key).copied().unwrap_or_default()
-            };
-            Row {
-                name: format!("  {method}"),
-                calls: get("calls") as u64,
-                rate: None,
-                p: [get("p50_ms"), get("p95_ms"), get("p99_ms")],
-                errors: get("errors") as u64,
-            }
-            .print(out)?;
-        }
-        Row {
-            name: "(a) health Check, same channels".into(),
-            calls: self.health_calls,
-            rate: Some(self.health_per_s),
-            p: [self.health_p50_ms, self.health_p95_ms, self.health_p99_ms],
-            errors: self.health_errors,
-        }
-        .print(out)?;
-        Row {
-            name: "(b) floor: Store::execute, no gRPC".into(),
-            calls: self.floor_transitions,
-            rate: Some(self.floor_per_s),
-            p: [self.floor_p50_ms, self.floor_p95_ms, self.floor_p99_ms],
-            errors: self.floor_errors,
-        }
-        .print(out)?;
-        if !self.error_kinds.is_empty() {
-            writeln!(out, "lifecycle errors by kind: {}", self.error_kinds)?;
-        }
-        writeln!(
-            out,
-            "ratios: service/(a) health = {:.3}   service/(b) floor = {:.3}",
-            self.ratio_vs_health, self.ratio_vs_floor
-        )?;
-        writeln!(
-            out,
-            "CPU per call: server {} per transition, {} per health check; client {}; floor {}",
-            cpu(self.server_cpu_ms_per_transition),
-            cpu(self.server_cpu_ms_per_health_call),
-            cpu(self.client_cpu_ms_per_transition),
-            cpu(self.floor_cpu_ms_per_transition),
-        )?;
-        writeln!(
-            out,
-            "server RSS: idle {}, peak {}; load average {} -> {}",
-            rss(self.server_idle_rss_mb),
-            rss(self.server_peak_rss_mb),
-            load(self.load_avg_start),
-            load(self.load_avg_end)
-        )?;
-        Ok(())
-    }
-}
-
-/// One line of the table.
-struct Row {
-    /// What was measured.
-    name: String,
-    /// Acknowledged calls.
-    calls: u64,
-    /// Calls per second, for whole phases.
-    rate: Option<f64>,
-    /// p50, p95, p99 in ms.
-    p: [f64; 3],
-    /// Failed calls.
-    errors: u64,
-}
-
-impl Row {
-    /// Writes the line.
-    fn print(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let rate = self.rate.map_or(String::new(), |r| format!("{r:.1}"));
-        let [p50, p95, p99] = self.p;
-        writeln!(
-            out,
-            "{:<36} {:>7} {rate:>9} {p50:>8.2} {p95:>8.2} {p99:>8.2} {:>7}",
-            self.name, self.calls, self.errors
-        )
     }
 }

@@ -11,7 +11,7 @@ use super::grpc::Connections;
 use super::lifecycle::{self, LifecycleArgs};
 
 /// The keys the issue fixes, with whether each is a number (else a string).
-const REQUIRED_KEYS: [(&str, bool); 13] = [
+const REQUIRED_KEYS: [(&str, bool); 17] = [
     ("database", false),
     ("clients", true),
     ("cases", true),
@@ -25,10 +25,15 @@ const REQUIRED_KEYS: [(&str, bool); 13] = [
     ("ratio_vs_health", true),
     ("errors", true),
     ("server_peak_rss_mb", true),
+    ("floor_sql_per_s", true),
+    ("floor_sql_p50_ms", true),
+    ("floor_sql_p99_ms", true),
+    ("ratio_vs_sql_floor", true),
 ];
 
 /// 2 clients, 3 cases, in-process, on `database`: every one of the 18 transitions (and 18
-/// health checks, and 18 floor transitions) acknowledged, and the JSON report complete.
+/// health checks, 18 floor (b) and 18 floor (c) transitions) acknowledged, and the JSON
+/// report complete.
 async fn smoke(database: DatabaseChoice, connections: Connections, rate: Option<&str>) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
@@ -64,7 +69,13 @@ async fn smoke(database: DatabaseChoice, connections: Connections, rate: Option<
         (18, 0),
         "{table}"
     );
+    assert_eq!(
+        (report.floor_sql_transitions, report.floor_sql_errors),
+        (18, 0),
+        "{table}"
+    );
     assert!(table.contains("ratios: service/(a) health = "), "{table}");
+    assert!(table.contains("(c) bare SQL"), "{table}");
     for (method, _) in STEPS {
         assert!(table.contains(method), "{method} missing from\n{table}");
     }
@@ -86,6 +97,8 @@ async fn smoke(database: DatabaseChoice, connections: Connections, rate: Option<
     assert_eq!(object["database"], database.kind());
     assert_eq!(object["transitions"], 18);
     assert_eq!(object["errors"], 0);
+    assert_eq!(object["floor_sql_transitions"], 18);
+    assert_eq!(object["floor_sql_errors"], 0);
     assert_eq!(object["server"], "in-process");
     for (_, name) in STEPS {
         assert_eq!(object[&format!("{name}_calls")], 3.0, "{name}: {text}");
