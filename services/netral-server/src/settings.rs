@@ -91,6 +91,10 @@ pub struct DatabaseSettings {
     /// Upper bound on pooled connections per replica, sized against PostgreSQL's
     /// `max_connections` divided by the number of replicas.
     pub max_connections: u32,
+    /// Group-commit writer lanes on PostgreSQL, each holding one pooled connection while it
+    /// commits a batch; 0 chooses half of `max_connections` (at most 8). SQLite always has
+    /// one.
+    pub writer_lanes: u32,
 }
 
 /// TLS for the gRPC listener. Agencies are identified by their client certificates, so
@@ -222,6 +226,7 @@ impl Default for DatabaseSettings {
         Self {
             url: None,
             max_connections: 10,
+            writer_lanes: 0,
         }
     }
 }
@@ -242,6 +247,7 @@ impl std::fmt::Debug for DatabaseSettings {
         f.debug_struct("DatabaseSettings")
             .field("url", &self.url.as_deref().map(redact_password))
             .field("max_connections", &self.max_connections)
+            .field("writer_lanes", &self.writer_lanes)
             .finish()
     }
 }
@@ -319,6 +325,14 @@ impl Settings {
         ];
         if let Some((key, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {
             return refuse(format!("{key} must be greater than 0"));
+        }
+        let database = &self.database;
+        if database.writer_lanes >= database.max_connections {
+            return refuse(format!(
+                "database.writer_lanes ({}) must be below database.max_connections ({}): \
+                 reads need connections too",
+                database.writer_lanes, database.max_connections
+            ));
         }
         Ok(())
     }

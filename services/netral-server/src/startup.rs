@@ -89,8 +89,16 @@ impl Application {
         };
         let directory = Directory::from_settings(&settings.directory)?;
         directory.check_regions(&catalogue.regions)?;
-        let store =
-            Store::connect(&settings.database_url(), settings.database.max_connections).await?;
+        let lanes = match settings.database.writer_lanes {
+            0 => None,
+            n => Some(n as usize),
+        };
+        let store = Store::connect_with_lanes(
+            &settings.database_url(),
+            settings.database.max_connections,
+            lanes,
+        )
+        .await?;
         store.sync_directory(&directory_records(&directory)).await?;
 
         let (tls, dev_pki_dir) = if settings.tls.insecure_loopback_dev {

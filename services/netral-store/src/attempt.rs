@@ -253,10 +253,3 @@ pub(crate) fn replay(
         Err(StoreError::RequestIdReused { method: key.method })
     }
 }
-
-pub(crate) async fn roll_back(txn: DatabaseTransaction) {
-    if let Err(err) = txn.rollback().await {
-        // The batch goes on; a savepoint that cannot be rolled back fails its commit.
-        tracing::warn!(error = %err, "rollback failed");
-    }
-}

@@ -178,11 +178,13 @@ macro_rules! read_children {
 }
 
 /// Fills in the child records of `cases` (whose own columns were read already) for `view`:
-/// deadlines and sanctions always, notes, attachments and escalations for [`CaseView::Full`].
-/// One query per child table for the whole page.
+/// deadlines always, sanctions for the cases `has_sanctions` marks, notes, attachments and
+/// escalations for [`CaseView::Full`]. One query per child table for the whole page, none
+/// for a table no case of the page needs.
 pub(crate) async fn fill<C: ConnectionTrait>(
     conn: &C,
     cases: &mut [CaseRecord],
+    has_sanctions: &[bool],
     view: CaseView,
 ) -> Result<(), StoreError> {
     if cases.is_empty() {
@@ -190,9 +192,17 @@ pub(crate) async fn fill<C: ConnectionTrait>(
     }
     let ids: Vec<String> = cases.iter().map(|c| c.id.to_string()).collect();
     let mut deadlines = read_children!(conn, ids, deadlines, deadline_of);
-    let mut sanctions = read_children!(conn, ids, sanctions, |r| Ok::<_, StoreError>(sanction_of(
-        r
-    )));
+    let sanctioned: Vec<String> = ids
+        .iter()
+        .zip(has_sanctions)
+        .filter(|(_, has)| **has)
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut sanctions = HashMap::new();
+    if !sanctioned.is_empty() {
+        let sanction = |r| Ok::<_, StoreError>(sanction_of(r));
+        sanctions = read_children!(conn, sanctioned, sanctions, sanction);
+    }
     for case in cases.iter_mut() {
         let id = case.id.to_string();
         case.deadlines = deadlines.remove(&id).unwrap_or_default();

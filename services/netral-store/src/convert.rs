@@ -51,6 +51,8 @@ pub(crate) fn case_row(case: &CaseRecord, subject_id: String) -> Result<cases::M
         note_count: stored_count(case.size.notes)?,
         attachment_count: stored_count(case.size.attachments)?,
         escalation_count: stored_count(case.size.escalations)?,
+        sanction_count: i32::try_from(case.imposed_sanctions.len())
+            .map_err(|_| StoreError::InvalidStep("too many sanctions"))?,
         text_bytes: i64::try_from(case.size.text_bytes)
             .map_err(|_| StoreError::InvalidStep("text size out of range"))?,
         outcome: dto::outcome_to_json(&case.outcome)?,
@@ -91,12 +93,14 @@ fn agency(s: &str, column: &str) -> Result<AgencyId, StoreError> {
 }
 
 /// The record stored in `row` and its `subject` row, without its child records (the lists
-/// are empty, `size` counts them): [`crate::children::fill`] reads those.
+/// are empty, `size` counts them): [`crate::children::fill`] reads those. The flag says
+/// whether the case has imposed sanctions to read.
 pub(crate) fn case_from_rows(
     row: cases::Model,
     subject: subjects::Model,
-) -> Result<CaseRecord, StoreError> {
+) -> Result<(CaseRecord, bool), StoreError> {
     const T: &str = "cases";
+    let has_sanctions = row.sanction_count > 0;
     if row.subject_id != subject.id {
         return Err(StoreError::corrupt(T, "subject_id"));
     }
@@ -119,7 +123,7 @@ pub(crate) fn case_from_rows(
         summary: row.summary,
         overlaps_election_crime: row.overlaps_election_crime,
     };
-    Ok(CaseRecord {
+    let case = CaseRecord {
         id: parse::<CaseId>(&row.id, T, "id")?,
         version: row.version,
         state: parse(&row.state, T, "state")?,
@@ -155,7 +159,8 @@ pub(crate) fn case_from_rows(
             text_bytes: u64::try_from(row.text_bytes)
                 .map_err(|_| StoreError::corrupt(T, "text_bytes"))?,
         },
-    })
+    };
+    Ok((case, has_sanctions))
 }
 
 fn count(n: i32, column: &str) -> Result<u32, StoreError> {

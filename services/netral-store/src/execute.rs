@@ -14,14 +14,14 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use netral_domain::case::{CaseRecord, StepOutcome};
 use netral_domain::{AgencyId, CaseId};
-use sea_orm::{DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::DbErr;
 use tokio::sync::oneshot;
 
-use crate::attempt::{Failure, attempt, find_key, replay, roll_back};
+use crate::attempt::{Failure, attempt, find_key, replay};
 use crate::convert::representable;
 use crate::error::StoreError;
 use crate::store::{FailPoints, Store};
-use crate::writer::{Job, Settle};
+use crate::writer::{Job, Savepoint, Settle};
 
 /// Who asks for a mutation and how to recognise a retry of it.
 #[derive(Debug, Clone)]
@@ -136,7 +136,7 @@ where
     F: FnOnce(Option<CaseRecord>) -> Result<Applied, E> + Send + 'static,
     E: Send + 'static,
 {
-    fn run<'a>(self: Box<Self>, txn: &'a DatabaseTransaction) -> BoxFuture<'a, Settle> {
+    fn run<'a>(self: Box<Self>, savepoint: &'a Savepoint<'a>) -> BoxFuture<'a, Settle> {
         Box::pin(async move {
             let StepJob {
                 meta,
@@ -144,7 +144,7 @@ where
                 fail_points,
                 reply,
             } = *self;
-            let result = in_savepoint(txn, &meta, step, &fail_points).await;
+            let result = in_savepoint(savepoint, &meta, step, &fail_points).await;
             let settle: Settle = Box::new(move |committed| {
                 let answer = match committed {
                     Ok(()) => result,
@@ -162,9 +162,9 @@ where
     }
 }
 
-/// Runs one step in a savepoint of the batch's transaction `txn`.
+/// Runs one step after `savepoint`, rolling back to it when the step fails.
 async fn in_savepoint<E, F>(
-    txn: &DatabaseTransaction,
+    savepoint: &Savepoint<'_>,
     meta: &MutationMeta,
     step: F,
     fail_points: &FailPoints,
@@ -172,14 +172,11 @@ async fn in_savepoint<E, F>(
 where
     F: FnOnce(Option<CaseRecord>) -> Result<Applied, E>,
 {
-    let savepoint = txn.begin().await?;
-    match attempt(&savepoint, meta, step, fail_points).await {
-        Ok((case, response)) => {
-            savepoint.commit().await?;
-            Ok(Executed::Applied(case, response))
-        }
+    let txn = savepoint.txn();
+    match attempt(txn, meta, step, fail_points).await {
+        Ok((case, response)) => Ok(Executed::Applied(case, response)),
         Err(Failure::Fail(ExecuteError::Step(refusal))) => {
-            roll_back(savepoint).await;
+            savepoint.roll_back().await;
             // A retry of a request that did apply may be refused by the step (the case moved
             // on): answer it from its key, and refuse a request id reused for another request.
             match find_key(txn, meta).await? {
@@ -188,11 +185,11 @@ where
             }
         }
         Err(Failure::Fail(err)) => {
-            roll_back(savepoint).await;
+            savepoint.roll_back().await;
             Err(err)
         }
         Err(Failure::Race(err)) => {
-            roll_back(savepoint).await;
+            savepoint.roll_back().await;
             match find_key(txn, meta).await? {
                 Some(key) => Ok(Executed::Replayed(replay(key, meta)?)),
                 None => Err(err.into()),

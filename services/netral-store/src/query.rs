@@ -135,8 +135,9 @@ pub(crate) async fn load_case<C: ConnectionTrait>(
         None => Ok(None),
         Some((row, Some(subject))) => {
             let subject_row_id = row.subject_id.clone();
-            let mut case = [case_from_rows(row, subject)?];
-            children::fill(conn, &mut case, view).await?;
+            let (case, has_sanctions) = case_from_rows(row, subject)?;
+            let mut case = [case];
+            children::fill(conn, &mut case, &[has_sanctions], view).await?;
             let [case] = case;
             Ok(Some((case, subject_row_id)))
         }
@@ -231,14 +232,16 @@ impl Store {
             .find_also_related(subjects::Entity)
             .all(&self.db)
             .await?;
-        let mut cases = rows
+        let (mut cases, has_sanctions): (Vec<_>, Vec<_>) = rows
             .into_iter()
             .map(|(row, subject)| match subject {
                 Some(subject) => case_from_rows(row, subject),
                 None => Err(StoreError::corrupt("cases", "subject_id")),
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        children::fill(&self.db, &mut cases, query.view).await?;
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .unzip();
+        children::fill(&self.db, &mut cases, &has_sanctions, query.view).await?;
         Ok(cases)
     }
 

@@ -69,6 +69,16 @@ impl Store {
     ///
     /// Must be called inside a tokio runtime: the writer lanes are tasks on it.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        Self::connect_with_lanes(url, max_connections, None).await
+    }
+
+    /// [`Store::connect`] with `lanes` group-commit writer lanes on PostgreSQL (`None`: half
+    /// the pool, at most 8). SQLite always has one: it has one writer.
+    pub async fn connect_with_lanes(
+        url: &str,
+        max_connections: u32,
+        lanes: Option<usize>,
+    ) -> Result<Self, StoreError> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(max_connections.max(1))
@@ -96,10 +106,10 @@ impl Store {
         }
         let db = Database::connect(options).await?;
         migration::run(&db).await?;
-        let lanes = if sqlite {
-            1
-        } else {
-            (max_connections as usize / 2).clamp(1, 8)
+        let lanes = match lanes {
+            _ if sqlite => 1,
+            Some(lanes) => lanes.max(1),
+            None => (max_connections as usize / 2).clamp(1, 8),
         };
         let writers = Writers::start(&db, lanes);
         Ok(Self {

@@ -11,6 +11,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -35,10 +36,42 @@ const LANE_QUEUE: usize = 1024;
 /// (`Err` with the reason when nothing was committed), it answers the job's caller.
 pub(crate) type Settle = Box<dyn FnOnce(Result<(), String>) + Send>;
 
+/// The savepoint a lane sets before each job, in the batch's transaction: the job writes
+/// through it and rolls back to it when it fails. Setting it and releasing the one before
+/// share a round trip (`RELEASE SAVEPOINT step; SAVEPOINT step`); the commit releases the
+/// last.
+pub(crate) struct Savepoint<'a> {
+    /// The batch's transaction.
+    txn: &'a DatabaseTransaction,
+    /// Set when rolling back to the savepoint failed: the job's writes may still be in the
+    /// transaction, so nothing of the batch may be committed.
+    broken: AtomicBool,
+}
+
+impl Savepoint<'_> {
+    /// The transaction to write in.
+    pub(crate) fn txn(&self) -> &DatabaseTransaction {
+        self.txn
+    }
+
+    /// Undoes everything written since the savepoint was set.
+    pub(crate) async fn roll_back(&self) {
+        if let Err(err) = self
+            .txn
+            .execute_unprepared("ROLLBACK TO SAVEPOINT step")
+            .await
+        {
+            tracing::error!(error = %err, "rolling back to a step's savepoint failed");
+            self.broken.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
 /// One write waiting for a lane.
 pub(crate) trait Job: Send {
-    /// Runs the write inside `txn` (the batch's transaction; the job opens its own savepoint).
-    fn run<'a>(self: Box<Self>, txn: &'a DatabaseTransaction) -> BoxFuture<'a, Settle>;
+    /// Runs the write after `savepoint` (in the batch's transaction), rolling back to it if
+    /// the write fails.
+    fn run<'a>(self: Box<Self>, savepoint: &'a Savepoint<'a>) -> BoxFuture<'a, Settle>;
     /// Answers the caller without running: the batch could not start or was abandoned.
     fn refuse(self: Box<Self>, why: String);
 }
@@ -111,24 +144,41 @@ async fn commit_batch(db: &DatabaseConnection, jobs: Vec<Box<dyn Job>>) {
     let mut settles = Vec::with_capacity(size);
     let mut jobs = jobs.into_iter();
     while let Some(job) = jobs.next() {
-        match AssertUnwindSafe(job.run(&txn)).catch_unwind().await {
-            Ok(settle) => settles.push(settle),
-            Err(_) => {
-                // The step's savepoint is in an unknown state: commit nothing of the batch.
-                tracing::error!(
-                    jobs = size,
-                    "a step panicked; its whole batch is rolled back"
-                );
-                if let Err(err) = txn.rollback().await {
-                    tracing::warn!(error = %err, "rollback failed");
+        let set = if settles.is_empty() {
+            "SAVEPOINT step"
+        } else {
+            "RELEASE SAVEPOINT step; SAVEPOINT step"
+        };
+        let failure = match txn.execute_unprepared(set).await {
+            Err(err) => Some((format!("the step's savepoint could not be set: {err}"), job)),
+            Ok(_) => {
+                let savepoint = Savepoint {
+                    txn: &txn,
+                    broken: AtomicBool::new(false),
+                };
+                match AssertUnwindSafe(job.run(&savepoint)).catch_unwind().await {
+                    Ok(settle) => {
+                        settles.push(settle);
+                        if savepoint.broken.load(Ordering::SeqCst) {
+                            abandon(txn, settles, jobs, "a step could not be undone").await;
+                            return;
+                        }
+                        None
+                    }
+                    Err(_) => {
+                        // The step's writes are in an unknown state: commit nothing.
+                        tracing::error!(jobs = size, "a step panicked");
+                        abandon(txn, settles, jobs, "a step panicked").await;
+                        return;
+                    }
                 }
-                let why = "the batch was rolled back".to_owned();
-                settles
-                    .into_iter()
-                    .for_each(|settle| settle(Err(why.clone())));
-                jobs.for_each(|job| job.refuse(why.clone()));
-                return;
             }
+        };
+        if let Some((why, job)) = failure {
+            tracing::warn!(jobs = size, "{why}");
+            job.refuse(why.clone());
+            abandon(txn, settles, jobs, &why).await;
+            return;
         }
     }
     let committed = txn.commit().await.map_err(|err| {
@@ -139,6 +189,24 @@ async fn commit_batch(db: &DatabaseConnection, jobs: Vec<Box<dyn Job>>) {
     for settle in settles {
         settle(committed.clone());
     }
+}
+
+/// Rolls the whole batch back and answers every job, run or not, that nothing was committed.
+async fn abandon(
+    txn: DatabaseTransaction,
+    settles: Vec<Settle>,
+    waiting: impl Iterator<Item = Box<dyn Job>>,
+    why: &str,
+) {
+    tracing::error!("{why}; the whole batch is rolled back");
+    if let Err(err) = txn.rollback().await {
+        tracing::warn!(error = %err, "rollback failed");
+    }
+    let why = format!("the batch was rolled back: {why}");
+    settles
+        .into_iter()
+        .for_each(|settle| settle(Err(why.clone())));
+    waiting.for_each(|job| job.refuse(why.clone()));
 }
 
 /// Opens a batch's transaction. On SQLite it takes the write lock at once (waiting out other

@@ -85,6 +85,9 @@ pub struct Model {
     pub attachment_count: i32,
     /// How many rows `case_escalations` holds for the case.
     pub escalation_count: i32,
+    /// How many rows `case_sanctions` holds for the case, so a read skips that table for
+    /// the many cases not yet sanctioned.
+    pub sanction_count: i32,
     /// Bytes of free text in the case's notes, attachment titles and escalations, for the
     /// text limit.
     pub text_bytes: i64,

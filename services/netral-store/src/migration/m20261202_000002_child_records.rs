@@ -39,6 +39,7 @@ enum Cases {
     NoteCount,
     AttachmentCount,
     EscalationCount,
+    SanctionCount,
     TextBytes,
 }
 
@@ -323,6 +324,7 @@ async fn copy_case<C: ConnectionTrait>(
         .value(Cases::NoteCount, i64::from(size.notes))
         .value(Cases::AttachmentCount, i64::from(size.attachments))
         .value(Cases::EscalationCount, i64::from(size.escalations))
+        .value(Cases::SanctionCount, sanctions_list.len() as i64)
         .value(Cases::TextBytes, size.text_bytes as i64)
         .and_where(Expr::col(Cases::Id).eq(id))
         .to_owned();
@@ -345,6 +347,7 @@ impl MigrationTrait for Migration {
             Cases::NoteCount,
             Cases::AttachmentCount,
             Cases::EscalationCount,
+            Cases::SanctionCount,
             Cases::TextBytes,
         ] {
             manager.alter_table(count_column(col)).await?;

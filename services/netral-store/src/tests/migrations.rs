@@ -173,7 +173,11 @@ async fn insert_legacy<C: ConnectionTrait>(conn: &C, case: &CaseRecord) {
         // The counts are the second release's.
         if matches!(
             column,
-            C::NoteCount | C::AttachmentCount | C::EscalationCount | C::TextBytes
+            C::NoteCount
+                | C::AttachmentCount
+                | C::EscalationCount
+                | C::SanctionCount
+                | C::TextBytes
         ) {
             continue;
         }
