@@ -1,12 +1,14 @@
 //! A database outage agencies ride through: while the line to PostgreSQL is cut, every call
 //! answers UNAVAILABLE with a RetryInfo delay (never INTERNAL), readiness reports
 //! NOT_SERVING, and once the line is back writes resume and every step a client retried with
-//! its `request_id` is there exactly once.
+//! its `request_id` is there exactly once. A client using the `netral` command's retry
+//! policy sees no error at all: the outage is only latency to it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use netral_cli::retry::RetryPolicy;
 use netral_tests::fixtures;
 use netral_tests::helpers::{PATIENCE, reason};
 use netral_tests::proxy::{CutProxy, target_of, through};
@@ -85,6 +87,32 @@ async fn writes_ride_through_a_cut_database_line_and_readiness_follows_it() {
         .map(tokio::spawn)
         .collect();
 
+    // A writer with the `netral` command's retry policy: it must never see an error.
+    let patient = {
+        let stop = stop.clone();
+        let client = client.clone();
+        tokio::spawn(async move {
+            let mut registered = Vec::new();
+            for _ in 0..10_000 {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let request = fixtures::kotabaru_social_media_like();
+                let number = request.r#case.as_ref().unwrap().registration_number.clone();
+                RetryPolicy::default()
+                    .call(|| {
+                        let mut client = client.clone();
+                        let request = request.clone();
+                        async move { client.register_case(request).await }
+                    })
+                    .await
+                    .expect("the retry policy rides through a 3 s outage");
+                registered.push(number);
+            }
+            registered
+        })
+    };
+
     let mut health = app.health_client().await;
     let check = || HealthCheckRequest {
         service: "netral.v1.CaseService".into(),
@@ -125,6 +153,8 @@ async fn writes_ride_through_a_cut_database_line_and_readiness_follows_it() {
         refusals.extend(seen.refusals);
     }
     assert!(!refusals.is_empty(), "the outage refused nothing");
+    let patiently = patient.await.unwrap();
+    assert!(!patiently.is_empty());
     for (code, why, retry_info) in &refusals {
         assert_eq!(
             (*code, why.as_str(), *retry_info),
@@ -143,6 +173,8 @@ async fn writes_ride_through_a_cut_database_line_and_readiness_follows_it() {
         "writes resumed {:?} after the restore",
         first_after - restored
     );
+
+    acknowledged.extend(patiently.into_iter().map(|number| (number, restored)));
 
     // Every acknowledged registration is there exactly once.
     let listed = app.list_all("bpk", "").await;

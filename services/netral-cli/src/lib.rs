@@ -1,4 +1,6 @@
 //! The library behind the `netral` command: what is worth testing or reusing without the
-//! binary's argument parsing. For now the load generator, [`bench`].
+//! binary's argument parsing: the load generator, [`bench`], and the retry policy every
+//! call of the command uses, [`retry`].
 
 pub mod bench;
+pub mod retry;
