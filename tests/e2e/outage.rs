@@ -2,17 +2,20 @@
 //! answers UNAVAILABLE with a RetryInfo delay (never INTERNAL), readiness reports
 //! NOT_SERVING, and once the line is back writes resume and every step a client retried with
 //! its `request_id` is there exactly once. A client using the `netral` command's retry
-//! policy sees no error at all: the outage is only latency to it.
+//! policy sees no error at all: the outage is only latency to it. On SQLite, a database file
+//! locked by another writer past the busy timeout is the same kind of outage.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use netral_cli::retry::RetryPolicy;
-use netral_tests::fixtures;
+use netral_proto::v1 as pb;
+use netral_tests::fixtures::{self, Step};
 use netral_tests::helpers::{PATIENCE, reason};
 use netral_tests::proxy::{CutProxy, target_of, through};
 use netral_tests::spawn_app_with;
+use sea_orm::ConnectionTrait;
 use tokio::time::Instant;
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
@@ -196,5 +199,55 @@ async fn writes_ride_through_a_cut_database_line_and_readiness_follows_it() {
         listed.len(),
         acknowledged.len(),
         "a case nobody was told of"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_file_locked_past_the_busy_timeout_answers_unavailable_then_recovers() {
+    if std::env::var("NETRAL_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        return; // the PostgreSQL run has its own outage test above
+    }
+    let app = netral_tests::spawn_app().await;
+    let case = fixtures::walk_to(&app, pb::CaseState::Registered).await;
+
+    // Another process's writer takes the database file and keeps it past the 5 s busy timeout.
+    let holder = sea_orm::Database::connect(app.database_url.as_str())
+        .await
+        .unwrap();
+    holder.execute_unprepared("BEGIN EXCLUSIVE").await.unwrap();
+    let refused = app.act("bawaslu-kotabaru", Step::AddNote, &case).await;
+    let status = refused.expect_err("a locked file cannot take the step");
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (Code::Unavailable, "STORAGE_UNAVAILABLE")
+    );
+    assert!(status.get_error_details().retry_info().is_some());
+    assert_eq!(
+        app.read(&case.name).await,
+        case,
+        "reads go on; nothing was written"
+    );
+
+    // A client with the retry policy, started while the file is still locked, gets through
+    // once the lock is gone.
+    let client = app.client("bawaslu-kotabaru").await;
+    let request = fixtures::add_note(&case);
+    let patient = tokio::spawn(async move {
+        RetryPolicy::default()
+            .call(|| {
+                let mut client = client.clone();
+                let request = request.clone();
+                async move { client.add_note(request).await }
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    holder.execute_unprepared("ROLLBACK").await.unwrap();
+    let noted = fixtures::case_of(patient.await.unwrap().unwrap().into_inner().r#case);
+    assert_eq!(noted.note_count, 1);
+    assert_eq!(
+        app.history(&noted).await.len(),
+        2,
+        "registered, then one note"
     );
 }
