@@ -2,8 +2,11 @@
 //! generated is committed). Agency clients and the server both depend on this crate.
 //!
 //! ```
-//! use netral_proto::v1::{CaseState, GetCaseRequest};
-//! let req = GetCaseRequest { name: "cases/0190f1c2-0000-7000-8000-000000000000".into() };
+//! use netral_proto::v1::{CaseState, CaseView, GetCaseRequest};
+//! let req = GetCaseRequest {
+//!     name: "cases/0190f1c2-0000-7000-8000-000000000000".into(),
+//!     view: CaseView::Basic as i32,
+//! };
 //! assert_eq!(CaseState::Registered.as_str_name(), "CASE_STATE_REGISTERED");
 //! # let _ = req;
 //! ```
