@@ -67,7 +67,8 @@ impl Store {
     /// every pooled connection; `postgres://…` opens PostgreSQL. `max_connections` bounds the
     /// pool; on PostgreSQL half of it (at most 8) write, as group-commit lanes.
     ///
-    /// Must be called inside a tokio runtime: the writer lanes are tasks on it.
+    /// Must be called inside a tokio runtime: on PostgreSQL the writer lanes are tasks on it
+    /// (on SQLite its one lane has a thread of its own).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         Self::connect_with_lanes(url, max_connections, None).await
     }
@@ -111,7 +112,7 @@ impl Store {
             Some(lanes) => lanes.max(1),
             None => (max_connections as usize / 2).clamp(1, 8),
         };
-        let writers = Writers::start(&db, lanes);
+        let writers = Writers::start(&db, lanes, sqlite)?;
         Ok(Self {
             db,
             writers,

@@ -5,7 +5,8 @@
 //! failed step rolls back to its savepoint without touching its neighbours, and no step is
 //! acknowledged before its commit is durable.
 //!
-//! SQLite has one writer, so it gets one lane, whose transaction takes the database's write
+//! SQLite has one writer, so it gets one lane (on a thread of its own, see
+//! [`Writers::start`]), whose transaction takes the database's write
 //! lock first. PostgreSQL gets several lanes, each on its own connection; a case always goes
 //! to the same lane (by its id), so two lanes never wait on each other for a case's row.
 
@@ -84,17 +85,43 @@ pub(crate) struct Writers {
 }
 
 impl Writers {
-    /// Starts `lanes` lane tasks writing to `db` (on the current tokio runtime). They stop
-    /// when the last clone of the returned value is dropped.
-    pub(crate) fn start(db: &DatabaseConnection, lanes: usize) -> Self {
-        let lanes = (0..lanes.max(1))
-            .map(|_| {
-                let (tx, rx) = mpsc::channel(LANE_QUEUE);
-                tokio::spawn(lane(db.clone(), rx));
-                tx
-            })
-            .collect();
-        Self { lanes }
+    /// Starts `lanes` lane tasks writing to `db`. With `own_thread` (SQLite: its one lane
+    /// and sqlx's SQLite worker are the whole write path) they run on a thread of their own
+    /// with a single-threaded runtime, so the lane's wake-up after every statement does not
+    /// queue behind the gRPC connections' tasks; otherwise (PostgreSQL, several lanes doing
+    /// CPU work in parallel) they are tasks of the current runtime. The lanes end when the
+    /// last clone of the returned value is dropped.
+    pub(crate) fn start(
+        db: &DatabaseConnection,
+        lanes: usize,
+        own_thread: bool,
+    ) -> Result<Self, StoreError> {
+        let (senders, queues): (Vec<_>, Vec<_>) = (0..lanes.max(1))
+            .map(|_| mpsc::channel::<Box<dyn Job>>(LANE_QUEUE))
+            .unzip();
+        let db = db.clone();
+        let run_lanes = async move {
+            let lanes: Vec<_> = queues
+                .into_iter()
+                .map(|queue| tokio::spawn(lane(db.clone(), queue)))
+                .collect();
+            for lane in lanes {
+                let _ = lane.await;
+            }
+        };
+        if !own_thread {
+            tokio::spawn(run_lanes);
+            return Ok(Self { lanes: senders });
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Open(format!("the writer's runtime: {e}")))?;
+        std::thread::Builder::new()
+            .name("netral-writer".into())
+            .spawn(move || runtime.block_on(run_lanes))
+            .map_err(|e| StoreError::Open(format!("the writer's thread: {e}")))?;
+        Ok(Self { lanes: senders })
     }
 
     /// How many lanes write.
