@@ -68,29 +68,13 @@ impl Exchange {
     /// (or, for a retry, the first answer).
     pub async fn register(&self, mutation: Mutation, filing: NewCase) -> Result<pb::Case, Error> {
         let case_id = CaseId::new();
-        let (meta, now) = self.meta(&mutation, case_id, None);
-        let catalogue = self.catalogue.clone();
-        let limits = self.limits;
-        let actor = mutation.caller;
+        let (meta, rules) = self.prepare(mutation, case_id, None);
         let executed = self
             .store
             .execute(meta, move |_none: Option<CaseRecord>| {
-                let ctx = StepContext {
-                    actor: &actor,
-                    now,
-                    today: Clock::date_of(now),
-                    catalogue: &catalogue,
-                    limits,
-                };
                 let event_payload = payload::registration(&filing);
-                let (case, outcome) = CaseRecord::register(case_id, filing, &ctx)?;
-                let response = convert::case(&case.clone().basic()).encode_to_vec();
-                Ok::<_, Error>(Applied {
-                    case,
-                    outcome,
-                    event_payload,
-                    response,
-                })
+                let (case, outcome) = CaseRecord::register(case_id, filing, &rules.context())?;
+                Ok::<_, Error>(applied(case, outcome, event_payload))
             })
             .await;
         reply(executed)
@@ -105,42 +89,27 @@ impl Exchange {
         etag: String,
         command: Command,
     ) -> Result<pb::Case, Error> {
-        let (meta, now) = self.meta(&mutation, case_id, Some(etag));
-        let catalogue = self.catalogue.clone();
-        let limits = self.limits;
-        let actor = mutation.caller;
+        let (meta, rules) = self.prepare(mutation, case_id, Some(etag));
         let executed = self
             .store
             .execute(meta, move |current: Option<CaseRecord>| {
                 let mut case = current.ok_or_else(|| Error::NotFound("case".into()))?;
-                let ctx = StepContext {
-                    actor: &actor,
-                    now,
-                    today: Clock::date_of(now),
-                    catalogue: &catalogue,
-                    limits,
-                };
                 let event_payload = payload::command(&command);
-                let outcome = case.apply(command, &ctx)?;
-                let response = convert::case(&case.clone().basic()).encode_to_vec();
-                Ok::<_, Error>(Applied {
-                    case,
-                    outcome,
-                    event_payload,
-                    response,
-                })
+                let outcome = case.apply(command, &rules.context())?;
+                Ok::<_, Error>(applied(case, outcome, event_payload))
             })
             .await;
         reply(executed)
     }
 
-    /// The store's view of the mutation, stamped with the clock's instant.
-    fn meta(
+    /// The store's view of the mutation, stamped with the clock's instant, and the rules the
+    /// step runs under at that instant.
+    fn prepare(
         &self,
-        mutation: &Mutation,
+        mutation: Mutation,
         case_id: CaseId,
         expected_etag: Option<String>,
-    ) -> (MutationMeta, chrono::DateTime<chrono::Utc>) {
+    ) -> (MutationMeta, Rules) {
         let now = self.clock.now();
         let meta = MutationMeta {
             actor: mutation.caller.id.clone(),
@@ -151,7 +120,53 @@ impl Exchange {
             expected_etag,
             at: now,
         };
-        (meta, now)
+        let rules = Rules {
+            actor: mutation.caller,
+            now,
+            catalogue: self.catalogue.clone(),
+            limits: self.limits,
+        };
+        (meta, rules)
+    }
+}
+
+/// What a step closure owns to build its [`StepContext`] on the writer lane.
+struct Rules {
+    /// The calling agency with its grants.
+    actor: AgencyProfile,
+    /// The instant of the step.
+    now: chrono::DateTime<chrono::Utc>,
+    /// Deadline rules and the calendar.
+    catalogue: Arc<Catalogue>,
+    /// How much one case may hold.
+    limits: CaseLimits,
+}
+
+impl Rules {
+    fn context(&self) -> StepContext<'_> {
+        StepContext {
+            actor: &self.actor,
+            now: self.now,
+            today: Clock::date_of(self.now),
+            catalogue: &self.catalogue,
+            limits: self.limits,
+        }
+    }
+}
+
+/// The step's result for the store, with its reply in the BASIC view (what the idempotency
+/// key keeps: it does not grow with the case).
+fn applied(
+    case: CaseRecord,
+    outcome: netral_domain::case::StepOutcome,
+    event_payload: serde_json::Value,
+) -> Applied {
+    let response = convert::case(&case.clone().basic()).encode_to_vec();
+    Applied {
+        case,
+        outcome,
+        event_payload,
+        response,
     }
 }
 
