@@ -1,11 +1,12 @@
 //! The one home of the write path. Every change to a case — from any gRPC handler, the bench
 //! floor, or a future import — goes through [`Exchange::register`] or
-//! [`Exchange::transition`]: the step's context (the caller, the injected clock, the rules
-//! and the per-case limits), the event payload, the domain's policy and state machine, the
+//! [`Exchange::transition`]: the step's context (the caller, the instant of the request, the
+//! rules and the per-case limits), the event payload, the domain's policy and state machine, the
 //! reply in the BASIC view, and one group-committed store transaction.
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use netral_domain::case::{CaseLimits, CaseRecord, Command, NewCase, StepContext};
 use netral_domain::{AgencyProfile, CaseId, Catalogue};
 use netral_proto::v1 as pb;
@@ -24,8 +25,6 @@ pub struct Exchange {
     store: Store,
     /// Deadline rules and the working-day calendar the steps use.
     catalogue: Arc<Catalogue>,
-    /// The injectable clock: a step's instant and date come from it.
-    clock: Clock,
     /// How much one case may hold.
     limits: CaseLimits,
 }
@@ -42,6 +41,10 @@ pub struct Mutation {
     /// A digest of the whole request (a request id reused with another payload is refused);
     /// see [`request_digest`].
     pub request_digest: [u8; 32],
+    /// When the step happens: the server's clock, read once per request so the request's
+    /// validation and its step stand on the same instant (whole microseconds, as
+    /// [`Clock::now`] gives them).
+    pub at: DateTime<Utc>,
 }
 
 /// The idempotency digest of a request: its method and its protobuf encoding.
@@ -55,11 +58,10 @@ pub fn request_digest<M: Message>(method: &str, request: &M) -> [u8; 32] {
 
 impl Exchange {
     /// An exchange writing to `store` under these rules.
-    pub fn new(store: Store, catalogue: Arc<Catalogue>, clock: Clock, limits: CaseLimits) -> Self {
+    pub fn new(store: Store, catalogue: Arc<Catalogue>, limits: CaseLimits) -> Self {
         Self {
             store,
             catalogue,
-            clock,
             limits,
         }
     }
@@ -102,15 +104,14 @@ impl Exchange {
         reply(executed)
     }
 
-    /// The store's view of the mutation, stamped with the clock's instant, and the rules the
-    /// step runs under at that instant.
+    /// The store's view of the mutation, and the rules the step runs under at its instant.
     fn prepare(
         &self,
         mutation: Mutation,
         case_id: CaseId,
         expected_etag: Option<String>,
     ) -> (MutationMeta, Rules) {
-        let now = self.clock.now();
+        let now = mutation.at;
         let meta = MutationMeta {
             actor: mutation.caller.id.clone(),
             request_id: mutation.request_id,
@@ -135,7 +136,7 @@ struct Rules {
     /// The calling agency with its grants.
     actor: AgencyProfile,
     /// The instant of the step.
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
     /// Deadline rules and the calendar.
     catalogue: Arc<Catalogue>,
     /// How much one case may hold.

@@ -17,7 +17,7 @@ use crate::grpc::case_service::CaseApi;
 use crate::settings::IdempotencySettings;
 
 /// How often readiness asks the database whether it answers.
-pub const READINESS_INTERVAL: Duration = Duration::from_millis(250);
+const READINESS_INTERVAL: Duration = Duration::from_millis(250);
 
 /// How long one readiness probe may take before the database counts as unreachable.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(2);

@@ -125,7 +125,6 @@ impl Application {
         let exchange = Exchange::new(
             store.clone(),
             catalogue.clone(),
-            clock.clone(),
             settings.cases.case_limits(),
         );
         let state = AppState {

@@ -55,6 +55,9 @@ struct Before {
     subject_row_id: String,
 }
 
+/// One step's reads and writes in `conn` (the batch's transaction, after the step's
+/// savepoint): the case and its reply (BASIC view) when every write succeeded. On `Err` the
+/// caller rolls back to the savepoint.
 pub(crate) async fn attempt<E, F>(
     conn: &DatabaseTransaction,
     meta: &MutationMeta,
@@ -128,13 +131,7 @@ fn check_step(
     }
     let size_before = before.map(|b| b.case.size).unwrap_or_default();
     let appended = CaseSize::of(&case.notes, &case.attachments, &case.escalations);
-    let expected = CaseSize {
-        notes: size_before.notes + appended.notes,
-        attachments: size_before.attachments + appended.attachments,
-        escalations: size_before.escalations + appended.escalations,
-        text_bytes: size_before.text_bytes + appended.text_bytes,
-    };
-    if case.size != expected {
+    if case.size != size_before + appended {
         return Err(StoreError::InvalidStep(
             "the case's size does not count what the step appended",
         ));

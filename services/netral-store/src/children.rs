@@ -24,6 +24,21 @@ pub enum CaseView {
     Full,
 }
 
+/// The rows of `items`, the first of them the `first`-th (from 0) child of its kind of case
+/// `case_id`.
+pub(crate) fn rows<T, M>(
+    case_id: &str,
+    first: usize,
+    items: &[T],
+    row: fn(&str, usize, &T) -> Result<M, StoreError>,
+) -> Result<Vec<M>, StoreError> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| row(case_id, first + i, item))
+        .collect()
+}
+
 fn seq(i: usize) -> Result<i32, StoreError> {
     i32::try_from(i + 1).map_err(|_| StoreError::InvalidStep("too many child records"))
 }
@@ -159,7 +174,8 @@ fn sanction_of(row: sanctions::Model) -> ImposedSanction {
     }
 }
 
-/// Reads the child records of `ids` for `view`, in `seq` order.
+/// Reads the child records of the cases `ids` from table `entity`, each converted by
+/// `convert`, grouped by case in `seq` order.
 macro_rules! read_children {
     ($conn:expr, $ids:expr, $entity:ident, $convert:expr) => {{
         let mut by_case: HashMap<String, Vec<_>> = HashMap::new();
@@ -249,25 +265,19 @@ impl ChildChanges {
             Some(b) => (b.deadlines.as_slice(), b.imposed_sanctions.as_slice()),
             None => (&[][..], &[][..]),
         };
-        let appended = |start: u32, i: usize| start as usize + i;
-        let notes = after
-            .notes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| note_row(&id, appended(size.notes, i), n))
-            .collect::<Result<_, _>>()?;
-        let attachments = after
-            .attachments
-            .iter()
-            .enumerate()
-            .map(|(i, a)| attachment_row(&id, appended(size.attachments, i), a))
-            .collect::<Result<_, _>>()?;
-        let escalations = after
-            .escalations
-            .iter()
-            .enumerate()
-            .map(|(i, e)| escalation_row(&id, appended(size.escalations, i), e))
-            .collect::<Result<_, _>>()?;
+        let notes = rows(&id, size.notes as usize, &after.notes, note_row)?;
+        let attachments = rows(
+            &id,
+            size.attachments as usize,
+            &after.attachments,
+            attachment_row,
+        )?;
+        let escalations = rows(
+            &id,
+            size.escalations as usize,
+            &after.escalations,
+            escalation_row,
+        )?;
         if after.deadlines.len() < old_deadlines.len() {
             return Err(StoreError::InvalidStep("a step cannot remove a deadline"));
         }
@@ -286,22 +296,10 @@ impl ChildChanges {
                 deadline_status.push((seq(i)?, new.status.keyword()));
             }
         }
-        let new_deadlines = after
-            .deadlines
-            .iter()
-            .enumerate()
-            .skip(old_deadlines.len())
-            .map(|(i, d)| deadline_row(&id, i, d))
-            .collect::<Result<_, _>>()?;
+        let kept = old_deadlines.len();
+        let new_deadlines = rows(&id, kept, &after.deadlines[kept..], deadline_row)?;
         let sanctions = (after.imposed_sanctions != old_sanctions)
-            .then(|| {
-                after
-                    .imposed_sanctions
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| sanction_row(&id, i, s))
-                    .collect::<Result<Vec<_>, _>>()
-            })
+            .then(|| rows(&id, 0, &after.imposed_sanctions, sanction_row))
             .transpose()?;
         Ok(Self {
             notes,

@@ -48,7 +48,9 @@ pub enum StoreError {
     /// step was committed, and the same request may be sent again.
     #[error("the step's commit failed: {0}")]
     Commit(String),
-    /// The writer lanes stopped (the store is shutting down): nothing was written.
+    /// The step's answer never came: the writer lanes stopped (the store is shutting down)
+    /// or the step's job was lost with a panic that rolled its batch back. Nothing was
+    /// written.
     #[error("the store's writer has stopped")]
     WriterStopped,
     /// A test asked the store to fail at a fail point; nothing of the step was committed.

@@ -173,27 +173,21 @@ where
     F: FnOnce(Option<CaseRecord>) -> Result<Applied, E>,
 {
     let txn = savepoint.txn();
-    match attempt(txn, meta, step, fail_points).await {
-        Ok((case, response)) => Ok(Executed::Applied(case, response)),
-        Err(Failure::Fail(ExecuteError::Step(refusal))) => {
-            savepoint.roll_back().await;
-            // A retry of a request that did apply may be refused by the step (the case moved
-            // on): answer it from its key, and refuse a request id reused for another request.
-            match find_key(txn, meta).await? {
-                Some(key) => Ok(Executed::Replayed(replay(key, meta)?)),
-                None => Err(ExecuteError::Step(refusal)),
-            }
-        }
+    let refusal = match attempt(txn, meta, step, fail_points).await {
+        Ok((case, response)) => return Ok(Executed::Applied(case, response)),
+        Err(Failure::Fail(ExecuteError::Step(refusal))) => ExecuteError::Step(refusal),
+        Err(Failure::Race(err)) => ExecuteError::Store(err),
         Err(Failure::Fail(err)) => {
             savepoint.roll_back().await;
-            Err(err)
+            return Err(err);
         }
-        Err(Failure::Race(err)) => {
-            savepoint.roll_back().await;
-            match find_key(txn, meta).await? {
-                Some(key) => Ok(Executed::Replayed(replay(key, meta)?)),
-                None => Err(err.into()),
-            }
-        }
+    };
+    savepoint.roll_back().await;
+    // A refusal or a lost race may be this very request applied before (the case moved on,
+    // its number is taken, its key is stored): answer it from its key, and refuse a request
+    // id reused for another request.
+    match find_key(txn, meta).await? {
+        Some(key) => Ok(Executed::Replayed(replay(key, meta)?)),
+        None => Err(refusal),
     }
 }

@@ -32,7 +32,7 @@ pub use directory::AgencyRecord;
 pub use error::StoreError;
 pub use execute::{Applied, ExecuteError, Executed, MutationMeta};
 pub use query::{CaseEventRow, CaseQuery, TableCounts, Visibility};
-pub use store::{FailPoints, SQLITE_FILE_NAME, Store};
+pub use store::{FailPoints, SQLITE_BUSY_TIMEOUT, SQLITE_FILE_NAME, Store};
 
 /// `at` truncated to whole microseconds, the precision the store keeps. The server's clock
 /// should hand out only such instants: the store refuses finer ones

@@ -13,7 +13,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
 /// How long a SQLite connection waits for a lock held by another connection before giving up.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long opening a connection, or waiting for a pooled one, may take: during an outage a
 /// call answers `UNAVAILABLE` after this instead of waiting out its whole deadline.
@@ -144,11 +144,6 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.db.ping().await?;
         Ok(())
-    }
-
-    /// How many group-commit lanes write (1 on SQLite).
-    pub fn writer_lanes(&self) -> usize {
-        self.writers.len()
     }
 
     /// Closes the pool, waiting for connections to finish (SQLite checkpoints its WAL).

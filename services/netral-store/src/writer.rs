@@ -124,11 +124,6 @@ impl Writers {
         Ok(Self { lanes: senders })
     }
 
-    /// How many lanes write.
-    pub(crate) fn len(&self) -> usize {
-        self.lanes.len()
-    }
-
     /// Queues `job` on the lane of `case`.
     pub(crate) async fn submit(&self, case: CaseId, job: Box<dyn Job>) -> Result<(), StoreError> {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -171,41 +166,12 @@ async fn commit_batch(db: &DatabaseConnection, jobs: Vec<Box<dyn Job>>) {
     let mut settles = Vec::with_capacity(size);
     let mut jobs = jobs.into_iter();
     while let Some(job) = jobs.next() {
-        let set = if settles.is_empty() {
-            "SAVEPOINT step"
-        } else {
-            "RELEASE SAVEPOINT step; SAVEPOINT step"
-        };
-        let failure = match txn.execute_unprepared(set).await {
-            Err(err) => Some((format!("the step's savepoint could not be set: {err}"), job)),
-            Ok(_) => {
-                let savepoint = Savepoint {
-                    txn: &txn,
-                    broken: AtomicBool::new(false),
-                };
-                match AssertUnwindSafe(job.run(&savepoint)).catch_unwind().await {
-                    Ok(settle) => {
-                        settles.push(settle);
-                        if savepoint.broken.load(Ordering::SeqCst) {
-                            abandon(txn, settles, jobs, "a step could not be undone").await;
-                            return;
-                        }
-                        None
-                    }
-                    Err(_) => {
-                        // The step's writes are in an unknown state: commit nothing.
-                        tracing::error!(jobs = size, "a step panicked");
-                        abandon(txn, settles, jobs, "a step panicked").await;
-                        return;
-                    }
-                }
+        match run_job(&txn, job, settles.is_empty()).await {
+            Ok(settle) => settles.push(settle),
+            Err(why) => {
+                abandon(txn, settles, jobs, &why).await;
+                return;
             }
-        };
-        if let Some((why, job)) = failure {
-            tracing::warn!(jobs = size, "{why}");
-            job.refuse(why.clone());
-            abandon(txn, settles, jobs, &why).await;
-            return;
         }
     }
     let committed = txn.commit().await.map_err(|err| {
@@ -215,6 +181,41 @@ async fn commit_batch(db: &DatabaseConnection, jobs: Vec<Box<dyn Job>>) {
     tracing::trace!(jobs = size, "write batch committed");
     for settle in settles {
         settle(committed.clone());
+    }
+}
+
+/// Runs `job` after a fresh savepoint (the batch's `first`, or releasing the one before in
+/// the same round trip). `Err` says why the whole batch must be abandoned; the job itself has
+/// then been answered already (or, if it panicked, its caller learns it from the dropped
+/// channel).
+async fn run_job(
+    txn: &DatabaseTransaction,
+    job: Box<dyn Job>,
+    first: bool,
+) -> Result<Settle, String> {
+    let set = if first {
+        "SAVEPOINT step"
+    } else {
+        "RELEASE SAVEPOINT step; SAVEPOINT step"
+    };
+    if let Err(err) = txn.execute_unprepared(set).await {
+        let why = format!("the step's savepoint could not be set: {err}");
+        job.refuse(why.clone());
+        return Err(why);
+    }
+    let savepoint = Savepoint {
+        txn,
+        broken: AtomicBool::new(false),
+    };
+    match AssertUnwindSafe(job.run(&savepoint)).catch_unwind().await {
+        // The step's writes are in an unknown state: commit nothing.
+        Err(_) => Err("a step panicked".into()),
+        Ok(settle) if savepoint.broken.load(Ordering::SeqCst) => {
+            let why = "a step could not be undone".to_owned();
+            settle(Err(why.clone()));
+            Err(why)
+        }
+        Ok(settle) => Ok(settle),
     }
 }
 

@@ -63,7 +63,6 @@ impl Floor {
         let exchange = Exchange::new(
             store.clone(),
             Arc::new(Catalogue::bundled()?),
-            Clock::system(),
             Default::default(),
         );
         Ok(Self {
@@ -146,6 +145,7 @@ fn mutation(caller: &AgencyProfile, method: &'static str) -> Mutation {
         request_id,
         method,
         request_digest: digest(method, request_id),
+        at: Clock::system().now(),
     }
 }
 

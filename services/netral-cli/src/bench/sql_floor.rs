@@ -24,7 +24,6 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use sea_orm::sqlx::postgres::{PgPool, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{
@@ -37,9 +36,6 @@ use tokio::time::Instant;
 use super::drive::{CaseRunner, STEPS, Tally};
 use super::floor::Floor;
 use super::sql_steps::{self, Case, RESPONSE_BYTES, Statements, Write};
-
-/// The store's SQLite busy timeout.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The floor's pool, of the database kind the run uses.
 #[derive(Clone)]
@@ -77,7 +73,7 @@ impl SqlFloor {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+                .busy_timeout(netral_store::SQLITE_BUSY_TIMEOUT);
             let pool = SqlitePoolOptions::new()
                 .max_connections(size)
                 .min_connections(0)

@@ -320,6 +320,20 @@ impl CaseSize {
     }
 }
 
+impl std::ops::Add for CaseSize {
+    type Output = Self;
+
+    /// The size of a case holding what both hold.
+    fn add(self, other: Self) -> Self {
+        Self {
+            notes: self.notes + other.notes,
+            attachments: self.attachments + other.attachments,
+            escalations: self.escalations + other.escalations,
+            text_bytes: self.text_bytes + other.text_bytes,
+        }
+    }
+}
+
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }

@@ -46,6 +46,7 @@ impl CaseApi {
             request_id: target.request_id,
             method,
             request_digest: request_digest(method, req.get_ref()),
+            at: self.state.clock.now(),
         };
         self.state
             .exchange
@@ -346,10 +347,11 @@ impl CaseService for CaseApi {
 impl CaseApi {
     async fn register(&self, req: Request<pb::RegisterCaseRequest>) -> Result<pb::Case, Error> {
         let caller = self.state.caller(&req)?;
+        let now = self.state.clock.now();
         let cx = ParseContext {
             catalogue: &self.state.catalogue,
             directory: &self.state.directory,
-            today: Clock::date_of(self.state.clock.now()),
+            today: Clock::date_of(now),
         };
         let (request_id, filing) = parse::register(req.get_ref(), &cx)?;
         let mutation = Mutation {
@@ -357,6 +359,7 @@ impl CaseApi {
             request_id,
             method: "RegisterCase",
             request_digest: request_digest("RegisterCase", req.get_ref()),
+            at: now,
         };
         self.state.exchange.register(mutation, filing).await
     }

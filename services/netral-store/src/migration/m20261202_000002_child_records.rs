@@ -14,7 +14,7 @@ use sea_orm::{ConnectionTrait, StatementBuilder};
 use sea_orm_migration::prelude::*;
 
 use crate::children::{
-    attachment_row, deadline_row, escalation_row, insert_all, note_row, sanction_row,
+    attachment_row, deadline_row, escalation_row, insert_all, note_row, rows, sanction_row,
 };
 use crate::dto;
 use crate::entity::case_children::{attachments, deadlines, escalations, notes, sanctions};
@@ -303,21 +303,16 @@ async fn copy_case<C: ConnectionTrait>(
     let deadlines_list = dto::deadlines_from_json(&column("deadlines")?).map_err(corrupt)?;
     let attachments_list = dto::attachments_from_json(&column("attachments")?).map_err(corrupt)?;
     let notes_list = dto::notes_from_json(&column("notes")?).map_err(corrupt)?;
-    macro_rules! rows {
-        ($list:expr, $row:ident) => {
-            $list
-                .iter()
-                .enumerate()
-                .map(|(i, item)| $row(id, i, item))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(corrupt)?
-        };
-    }
-    insert_all::<sanctions::Entity>(conn, rows!(sanctions_list, sanction_row)).await?;
-    insert_all::<escalations::Entity>(conn, rows!(escalations_list, escalation_row)).await?;
-    insert_all::<deadlines::Entity>(conn, rows!(deadlines_list, deadline_row)).await?;
-    insert_all::<attachments::Entity>(conn, rows!(attachments_list, attachment_row)).await?;
-    insert_all::<notes::Entity>(conn, rows!(notes_list, note_row)).await?;
+    let sanction_rows = rows(id, 0, &sanctions_list, sanction_row).map_err(corrupt)?;
+    insert_all::<sanctions::Entity>(conn, sanction_rows).await?;
+    let escalation_rows = rows(id, 0, &escalations_list, escalation_row).map_err(corrupt)?;
+    insert_all::<escalations::Entity>(conn, escalation_rows).await?;
+    let deadline_rows = rows(id, 0, &deadlines_list, deadline_row).map_err(corrupt)?;
+    insert_all::<deadlines::Entity>(conn, deadline_rows).await?;
+    let attachment_rows = rows(id, 0, &attachments_list, attachment_row).map_err(corrupt)?;
+    insert_all::<attachments::Entity>(conn, attachment_rows).await?;
+    let note_rows = rows(id, 0, &notes_list, note_row).map_err(corrupt)?;
+    insert_all::<notes::Entity>(conn, note_rows).await?;
     let size = CaseSize::of(&notes_list, &attachments_list, &escalations_list);
     let update = Query::update()
         .table(Cases::Table)

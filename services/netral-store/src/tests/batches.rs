@@ -276,3 +276,96 @@ async fn many_notes_racing_on_one_version_one_wins_and_its_replays_answer_alike(
         assert_eq!(texts, [format!("contender {winner}")], "{}", db.label);
     }
 }
+
+/// A step that panics on its lane: its batch is rolled back as a whole, every neighbour's
+/// answer says what happened to it (committed and answered, or told it was not committed),
+/// nothing of the panicking step is stored, and the lane goes on writing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_panicking_step_rolls_back_its_batch_and_the_lane_goes_on() {
+    let w = Arc::new(world());
+    for db in databases().await {
+        let doomed = registered(&db.store, &w, 1).await;
+        let neighbours = [
+            registered(&db.store, &w, 2).await,
+            registered(&db.store, &w, 3).await,
+        ];
+        let panicking = {
+            let store = db.store.clone();
+            let meta = MutationMeta {
+                actor: agency("bawaslu-kalsel"),
+                request_id: Uuid::new_v4(),
+                method: "ADD_NOTE",
+                request_digest: digest("panic"),
+                case_id: doomed.id,
+                expected_etag: Some(doomed.etag()),
+                at: at(2024, 9, 5),
+            };
+            tokio::spawn(async move {
+                store
+                    .execute(meta, |_| -> Result<Applied, StepError> {
+                        panic!("a bug in a step")
+                    })
+                    .await
+            })
+        };
+        let beside: Vec<_> = neighbours
+            .iter()
+            .map(|case| {
+                let (store, w, id) = (db.store.clone(), Arc::clone(&w), case.id);
+                tokio::spawn(async move {
+                    let (actor, now) = (&w.bawaslu, at(2024, 9, 5));
+                    step(
+                        &store,
+                        &w,
+                        actor,
+                        id,
+                        "v1",
+                        note("beside"),
+                        Uuid::new_v4(),
+                        now,
+                    )
+                    .await
+                })
+            })
+            .collect();
+
+        let lost = panicking.await.unwrap();
+        assert!(
+            matches!(lost, Err(ExecuteError::Store(StoreError::WriterStopped))),
+            "{}: {lost:?}",
+            db.label
+        );
+        let stored = db.store.get_case(doomed.id, CaseView::Full).await.unwrap();
+        assert_eq!(stored, Some(doomed.clone()), "{}: nothing of it", db.label);
+        for (handle, case) in beside.into_iter().zip(&neighbours) {
+            let answer = handle.await.unwrap();
+            let stored = db.store.get_case(case.id, CaseView::Basic).await.unwrap();
+            let version = stored.map(|c| c.version);
+            match answer {
+                Ok(Executed::Applied(..)) => assert_eq!(version, Some(2), "{}", db.label),
+                Err(ExecuteError::Store(StoreError::Commit(_))) => {
+                    assert_eq!(version, Some(1), "{}: told not committed", db.label)
+                }
+                other => panic!("{}: unexpected answer {other:?}", db.label),
+            }
+        }
+
+        // The lane survived: the doomed case takes a note now.
+        let now = at(2024, 9, 6);
+        let note = step(
+            &db.store,
+            &w,
+            &w.bawaslu,
+            doomed.id,
+            "v1",
+            note("after"),
+            Uuid::new_v4(),
+            now,
+        );
+        assert!(
+            matches!(note.await, Ok(Executed::Applied(..))),
+            "{}",
+            db.label
+        );
+    }
+}
