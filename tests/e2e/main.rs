@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod atomicity;
+mod audit;
 mod case_size;
 mod concurrency;
 mod crash;

@@ -222,10 +222,12 @@ async fn a_sqlite_file_locked_past_the_busy_timeout_answers_unavailable_then_rec
         (Code::Unavailable, "STORAGE_UNAVAILABLE")
     );
     assert!(status.get_error_details().retry_info().is_some());
+    // A read of personal data is put on record before it is answered, so while nothing can
+    // be written a read is refused too (fail closed), with the same retryable answer.
+    let unread = app.get("bpk", &case.name).await.unwrap_err();
     assert_eq!(
-        app.read(&case.name).await,
-        case,
-        "reads go on; nothing was written"
+        (unread.code(), reason(&unread).as_str()),
+        (Code::Unavailable, "STORAGE_UNAVAILABLE")
     );
 
     // A client with the retry policy, started while the file is still locked, gets through
@@ -245,6 +247,7 @@ async fn a_sqlite_file_locked_past_the_busy_timeout_answers_unavailable_then_rec
     holder.execute_unprepared("ROLLBACK").await.unwrap();
     let noted = fixtures::case_of(patient.await.unwrap().unwrap().into_inner().r#case);
     assert_eq!(noted.note_count, 1);
+    assert_eq!(app.read(&case.name).await.etag, noted.etag, "nothing else was written");
     assert_eq!(
         app.history(&noted).await.len(),
         2,

@@ -16,7 +16,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use netral_domain::CaseId;
 use netral_proto::v1 as pb;
+use netral_proto::v1::audit_service_client::AuditServiceClient;
 use netral_proto::v1::case_service_client::CaseServiceClient;
+use netral_server::audit::LogKeeper;
 use netral_server::clock::Clock;
 use netral_server::settings::Settings;
 use netral_server::startup::Application;
@@ -57,6 +59,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The server's store: the same pool the server writes with.
     store: Store,
+    /// The server's audit log keeper, to sequence, sign and self-check on demand.
+    keeper: LogKeeper,
     /// One mTLS channel per agency, made on first use and reused (each is one connection).
     channels: Mutex<HashMap<String, Channel>>,
     /// Signals the server to stop; sent on drop.
@@ -115,6 +119,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .map(Path::to_owned)
         .unwrap_or_else(|| settings.pki_dir());
     let store = app.store().clone();
+    let keeper = app.audit_keeper().clone();
     let expected = match database {
         TestDatabase::Sqlite => DbBackend::Sqlite,
         TestDatabase::Postgres { .. } => DbBackend::Postgres,
@@ -139,6 +144,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         clock,
         database_url,
         store,
+        keeper,
         channels: Mutex::new(HashMap::new()),
         shutdown: Some(shutdown),
         _database: database,
@@ -310,6 +316,23 @@ impl TestApp {
             }
             page_token = page.next_page_token;
         }
+    }
+
+    /// An `AuditService` client speaking as `agency`.
+    pub async fn audit_client(&self, agency: &str) -> AuditServiceClient<Channel> {
+        AuditServiceClient::new(self.channel_for(agency).await)
+    }
+
+    /// The server's audit log keeper (the same the server's background tasks use).
+    pub fn audit_keeper(&self) -> &LogKeeper {
+        &self.keeper
+    }
+
+    /// The audit log's public verifier key, as the server published it beside the PKI.
+    pub fn audit_verifier_key(&self) -> String {
+        let path = self.pki_dir.join(netral_server::audit::VERIFIER_KEY_FILE);
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()))
     }
 
     /// How many rows the case tables hold now (`Store::table_counts`), to prove that a

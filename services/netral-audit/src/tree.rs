@@ -275,6 +275,11 @@ impl CompactRange {
         self.tiles.push(node);
     }
 
+    /// The subtrees tiling the leaves covered, as [`decompose`] orders them, with hashes.
+    pub fn tiles(&self) -> &[(Subtree, Hash)] {
+        &self.tiles
+    }
+
     /// The Merkle tree hash of the leaves covered.
     pub fn root(&self) -> Hash {
         let hashes: Vec<Hash> = self.tiles.iter().map(|(_, h)| *h).collect();

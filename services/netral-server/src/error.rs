@@ -98,6 +98,24 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Whether this refuses the caller itself (`UNAUTHENTICATED`, `PERMISSION_DENIED`): such
+    /// a call leaves an audit event.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Self::Unauthenticated(_) | Self::Denied(_))
+    }
+
+    /// The stable reason an audit event records for a refusal (`NOT_A_PARTY`,
+    /// `AGENCY_REVOKED`, …): the same as the caller's `ErrorInfo.reason`, never data.
+    pub fn audit_reason(&self) -> String {
+        match self {
+            Self::Unauthenticated(identity) => identity.reason().to_owned(),
+            Self::Denied(denial) => denial.reason().to_owned(),
+            _ => String::new(),
+        }
+    }
+}
+
 impl From<StepError> for Error {
     fn from(err: StepError) -> Self {
         match err {

@@ -2,7 +2,8 @@
 //! floor, or a future import — goes through [`Exchange::register`] or
 //! [`Exchange::transition`]: the step's context (the caller, the instant of the request, the
 //! rules and the per-case limits), the event payload, the domain's policy and state machine, the
-//! reply in the BASIC view, and one group-committed store transaction.
+//! reply in the BASIC view, and one group-committed store transaction that also appends the
+//! step's audit event.
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use netral_store::{Applied, ExecuteError, Executed, MutationMeta, Store};
 use prost::Message;
 use sha2::{Digest, Sha256};
 
+use crate::audit::{AuditKeys, Event, Origin, subject_digest};
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::grpc::{convert, payload};
@@ -27,6 +29,8 @@ pub struct Exchange {
     catalogue: Arc<Catalogue>,
     /// How much one case may hold.
     limits: CaseLimits,
+    /// The secret behind subject digests in events and audit leaves.
+    keys: Arc<AuditKeys>,
 }
 
 /// Who asks for a change, and how to recognise a retry of it.
@@ -45,6 +49,8 @@ pub struct Mutation {
     /// validation and its step stand on the same instant (whole microseconds, as
     /// [`Clock::now`] gives them).
     pub at: DateTime<Utc>,
+    /// Where the request came from, for its audit event.
+    pub origin: Origin,
 }
 
 /// The idempotency digest of a request: its method and its protobuf encoding.
@@ -58,11 +64,17 @@ pub fn request_digest<M: Message>(method: &str, request: &M) -> [u8; 32] {
 
 impl Exchange {
     /// An exchange writing to `store` under these rules.
-    pub fn new(store: Store, catalogue: Arc<Catalogue>, limits: CaseLimits) -> Self {
+    pub fn new(
+        store: Store,
+        catalogue: Arc<Catalogue>,
+        limits: CaseLimits,
+        keys: Arc<AuditKeys>,
+    ) -> Self {
         Self {
             store,
             catalogue,
             limits,
+            keys,
         }
     }
 
@@ -70,13 +82,14 @@ impl Exchange {
     /// (or, for a retry, the first answer).
     pub async fn register(&self, mutation: Mutation, filing: NewCase) -> Result<pb::Case, Error> {
         let case_id = CaseId::new();
-        let (meta, rules) = self.prepare(mutation, case_id, None);
+        let (meta, rules) = self.prepare(&mutation, case_id, None);
+        let keys = self.keys.clone();
         let executed = self
             .store
             .execute(meta, move |_none: Option<CaseRecord>| {
-                let event_payload = payload::registration(&filing);
+                let event_payload = payload::registration(&filing, &keys);
                 let (case, outcome) = CaseRecord::register(case_id, filing, &rules.context())?;
-                Ok::<_, Error>(applied(case, outcome, event_payload))
+                Ok::<_, Error>(applied(case, outcome, event_payload, &rules, &keys))
             })
             .await;
         reply(executed)
@@ -91,14 +104,15 @@ impl Exchange {
         etag: String,
         command: Command,
     ) -> Result<pb::Case, Error> {
-        let (meta, rules) = self.prepare(mutation, case_id, Some(etag));
+        let (meta, rules) = self.prepare(&mutation, case_id, Some(etag));
+        let keys = self.keys.clone();
         let executed = self
             .store
             .execute(meta, move |current: Option<CaseRecord>| {
                 let mut case = current.ok_or_else(|| Error::NotFound("case".into()))?;
                 let event_payload = payload::command(&command);
                 let outcome = case.apply(command, &rules.context())?;
-                Ok::<_, Error>(applied(case, outcome, event_payload))
+                Ok::<_, Error>(applied(case, outcome, event_payload, &rules, &keys))
             })
             .await;
         reply(executed)
@@ -107,7 +121,7 @@ impl Exchange {
     /// The store's view of the mutation, and the rules the step runs under at its instant.
     fn prepare(
         &self,
-        mutation: Mutation,
+        mutation: &Mutation,
         case_id: CaseId,
         expected_etag: Option<String>,
     ) -> (MutationMeta, Rules) {
@@ -122,7 +136,9 @@ impl Exchange {
             at: now,
         };
         let rules = Rules {
-            actor: mutation.caller,
+            actor: mutation.caller.clone(),
+            request_id: mutation.request_id,
+            origin: mutation.origin.clone(),
             now,
             catalogue: self.catalogue.clone(),
             limits: self.limits,
@@ -135,6 +151,10 @@ impl Exchange {
 struct Rules {
     /// The calling agency with its grants.
     actor: AgencyProfile,
+    /// The caller's idempotency key, for the audit event.
+    request_id: uuid::Uuid,
+    /// Where the request came from, for the audit event.
+    origin: Origin,
     /// The instant of the step.
     now: DateTime<Utc>,
     /// Deadline rules and the calendar.
@@ -155,19 +175,37 @@ impl Rules {
     }
 }
 
-/// The step's result for the store, with its reply in the BASIC view (what the idempotency
-/// key keeps: it does not grow with the case).
+/// The step's result for the store: the case, its reply in the BASIC view (what the
+/// idempotency key keeps: it does not grow with the case) and its audit event.
 fn applied(
     case: CaseRecord,
     outcome: netral_domain::case::StepOutcome,
     event_payload: serde_json::Value,
+    rules: &Rules,
+    keys: &AuditKeys,
 ) -> Applied {
     let response = convert::case(&case.clone().basic()).encode_to_vec();
+    let audit = Event {
+        case: Some(case.id),
+        request_id: Some(rules.request_id),
+        states: Some((outcome.from, outcome.to)),
+        payload_json: event_payload.to_string(),
+        subject_digest: subject_digest(keys, &case.filing.subject.id),
+        ..Event::new(
+            outcome.action.as_str(),
+            pb::AuditOutcome::Success,
+            rules.now,
+            &rules.origin,
+        )
+    }
+    .by(&rules.actor.id)
+    .record();
     Applied {
         case,
         outcome,
         event_payload,
         response,
+        audit,
     }
 }
 

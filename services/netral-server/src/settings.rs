@@ -49,6 +49,46 @@ pub struct Settings {
     pub cases: CaseLimitSettings,
     /// How long request ids are remembered for retries.
     pub idempotency: IdempotencySettings,
+    /// The audit log: its keys, its sequencer, checkpoints and self-check.
+    pub audit: AuditSettings,
+}
+
+/// The audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// The log's name: the first line of every checkpoint and the signing key's name (no
+    /// spaces, no `+`). Changing it needs a new key; verifiers check it.
+    pub origin: String,
+    /// The checkpoint signing key (a signed-note `PRIVATE+KEY+…` line). Unset: generated on
+    /// first start in `<data_dir>/audit/` (development only: production keeps its key).
+    pub signing_key_file: Option<PathBuf>,
+    /// The secret keying subject digests (64 hex digits). Unset: generated on first start in
+    /// `<data_dir>/audit/`. Losing it makes old digests unmatchable, never unverifiable.
+    pub subject_key_file: Option<PathBuf>,
+    /// How often the sequencer looks for new events, in milliseconds.
+    pub sequence_interval_ms: u64,
+    /// Most events one sequencing transaction takes.
+    pub sequence_batch: u32,
+    /// How often a checkpoint is signed when the log grew, in seconds (also on demand:
+    /// `GetCheckpoint` for the latest signs the head if it moved).
+    pub checkpoint_interval_s: u64,
+    /// How often the server re-verifies the stored log against its checkpoints, in seconds.
+    pub self_check_interval_s: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            origin: "netral.local/audit-log".into(),
+            signing_key_file: None,
+            subject_key_file: None,
+            sequence_interval_ms: 200,
+            sequence_batch: 1000,
+            checkpoint_interval_s: 60,
+            self_check_interval_s: 3600,
+        }
+    }
 }
 
 /// Per-case limits. A full case must fit in one gRPC message (`limits.max_message_bytes`),
@@ -184,6 +224,7 @@ impl Default for Settings {
             limits: LimitSettings::default(),
             cases: CaseLimitSettings::default(),
             idempotency: IdempotencySettings::default(),
+            audit: AuditSettings::default(),
         }
     }
 }
@@ -322,9 +363,28 @@ impl Settings {
                 self.idempotency.purge_interval_s == 0,
             ),
             ("idempotency.purge_batch", self.idempotency.purge_batch == 0),
+            (
+                "audit.sequence_interval_ms",
+                self.audit.sequence_interval_ms == 0,
+            ),
+            ("audit.sequence_batch", self.audit.sequence_batch == 0),
+            (
+                "audit.checkpoint_interval_s",
+                self.audit.checkpoint_interval_s == 0,
+            ),
+            (
+                "audit.self_check_interval_s",
+                self.audit.self_check_interval_s == 0,
+            ),
         ];
         if let Some((key, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {
             return refuse(format!("{key} must be greater than 0"));
+        }
+        if !signed_note::is_key_name_valid(&self.audit.origin) {
+            return refuse(format!(
+                "audit.origin {:?} must be a note key name: no spaces and no `+`",
+                self.audit.origin
+            ));
         }
         let database = &self.database;
         if database.writer_lanes >= database.max_connections {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use netral_domain::Catalogue;
+use netral_proto::v1::audit_service_server::AuditServiceServer;
 use netral_proto::v1::case_service_server::CaseServiceServer;
 use netral_proto::v1::directory_service_server::DirectoryServiceServer;
 use netral_store::{AgencyRecord, Store};
@@ -14,10 +15,12 @@ use tonic::codec::CompressionEncoding;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
+use crate::audit::{AuditKeys, Auditor, KeyFiles, LogKeeper};
 use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::exchange::Exchange;
 use crate::grpc::AppState;
+use crate::grpc::audit_service::AuditApi;
 use crate::grpc::case_service::CaseApi;
 use crate::grpc::directory_service::DirectoryApi;
 use crate::maintenance;
@@ -42,6 +45,9 @@ pub enum StartupError {
     /// Certificates could not be loaded or generated.
     #[error("tls: {0}")]
     Tls(#[from] tls::TlsError),
+    /// The audit log's keys cannot be loaded or generated.
+    #[error("audit keys: {0}")]
+    AuditKeys(#[from] crate::audit::KeyError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -72,6 +78,8 @@ pub struct Application {
     dev_pki_dir: Option<std::path::PathBuf>,
     /// Timeouts and message limits.
     settings: Settings,
+    /// Sequences, signs and self-checks the audit log.
+    keeper: LogKeeper,
 }
 
 impl Application {
@@ -122,12 +130,28 @@ impl Application {
             source,
         })?;
         let catalogue = Arc::new(catalogue);
+        let key_files = KeyFiles {
+            origin: settings.audit.origin.clone(),
+            signing_key: settings.audit.signing_key_file.clone(),
+            subject_key: settings.audit.subject_key_file.clone(),
+            data_dir: settings.data_dir.clone(),
+        };
+        let publish: Vec<&std::path::Path> = dev_pki_dir.iter().map(|p| p.as_path()).collect();
+        let keys = Arc::new(AuditKeys::load(&key_files, &publish)?);
         let exchange = Exchange::new(
             store.clone(),
             catalogue.clone(),
             settings.cases.case_limits(),
+            keys.clone(),
+        );
+        let keeper = LogKeeper::new(
+            store.clone(),
+            keys.clone(),
+            clock.clone(),
+            settings.audit.sequence_batch,
         );
         let state = AppState {
+            auditor: Auditor::new(store.clone(), keys, clock.clone()),
             store,
             exchange,
             directory: Arc::new(directory),
@@ -141,6 +165,7 @@ impl Application {
             listener,
             local_addr,
             state,
+            keeper,
             tls,
             dev_pki_dir,
             settings,
@@ -155,6 +180,11 @@ impl Application {
     /// Where the development PKI is, when the server uses one.
     pub fn dev_pki_dir(&self) -> Option<&std::path::Path> {
         self.dev_pki_dir.as_deref()
+    }
+
+    /// The audit log's keeper, for tests that sequence, sign or self-check on demand.
+    pub fn audit_keeper(&self) -> &LogKeeper {
+        &self.keeper
     }
 
     /// The store, for tests that inspect or inject failures.
@@ -173,6 +203,7 @@ impl Application {
         health
             .set_serving::<DirectoryServiceServer<DirectoryApi>>()
             .await;
+        health.set_serving::<AuditServiceServer<AuditApi>>().await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(netral_proto::FILE_DESCRIPTOR_SET)
@@ -195,8 +226,20 @@ impl Application {
         let directory = DirectoryServiceServer::new(DirectoryApi::new(self.state.clone()))
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip);
+        let audit = AuditServiceServer::new(AuditApi::new(self.state.clone(), self.keeper.clone()))
+            .accept_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Gzip)
+            .max_encoding_message_size(limits.max_message_bytes);
+        let _stop_audit_upkeep: Vec<_> = self
+            .keeper
+            .spawn(&self.settings.audit)
+            .iter()
+            .map(|task| AbortOnDrop(task.abort_handle()))
+            .collect();
 
-        let mut builder = Server::builder().timeout(self.settings.request_timeout());
+        let mut builder = Server::builder()
+            .timeout(self.settings.request_timeout())
+            .layer(tower::util::MapRequestLayer::new(crate::grpc::tag_method));
         if let Some(tls) = self.tls {
             builder = builder.tls_config(tls)?;
         }
@@ -233,6 +276,7 @@ impl Application {
             .add_service(reflection_v1alpha)
             .add_service(cases)
             .add_service(directory)
+            .add_service(audit)
             .serve_with_incoming_shutdown(incoming(self.listener), draining);
         tokio::pin!(serve);
         let served = tokio::select! {

@@ -94,10 +94,11 @@ where
         .write(conn, applied.case.id)
         .await
         .map_err(|e| race_or_fail(e, StoreError::StaleEtag))?;
+    insert_event(conn, meta, &applied).await?;
+    crate::audit::record::insert(conn, &applied.audit).await?;
     if fail_points.take_after_case_write() {
         return Err(StoreError::InjectedFailure.into());
     }
-    insert_event(conn, meta, &applied).await?;
     let key = idempotency_keys::ActiveModel::from(idempotency_keys::Model {
         agency_id: meta.actor.as_str().to_owned(),
         request_id: meta.request_id.to_string(),
@@ -127,6 +128,14 @@ fn check_step(
     if applied.outcome.to != case.state {
         return Err(StoreError::InvalidStep(
             "the outcome's state is not the case's state",
+        ));
+    }
+    if applied.audit.case_id != Some(case.id)
+        || applied.audit.action != applied.outcome.action.as_str()
+        || applied.audit.at != meta.at
+    {
+        return Err(StoreError::InvalidStep(
+            "the audit event does not record this step",
         ));
     }
     let size_before = before.map(|b| b.case.size).unwrap_or_default();

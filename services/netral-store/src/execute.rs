@@ -55,6 +55,9 @@ pub struct Applied {
     /// The encoded first response, stored and replayed verbatim to a retry. It must not grow
     /// with the case (the server encodes the BASIC view).
     pub response: Vec<u8>,
+    /// The step's audit event, appended in the step's transaction: the step and its audit
+    /// record commit together or not at all. It must name the case and the action.
+    pub audit: crate::audit::AuditRecord,
 }
 
 /// How a mutation ended.

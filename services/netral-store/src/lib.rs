@@ -7,6 +7,7 @@
 //! so a case is never lost, never half-written and never changed twice by a retried request.
 
 mod attempt;
+pub mod audit;
 mod children;
 mod codec;
 mod convert;

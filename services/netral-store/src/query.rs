@@ -119,6 +119,8 @@ pub struct TableCounts {
     pub idempotency_keys: u64,
     /// Rows in all child tables of `cases` together.
     pub child_records: u64,
+    /// Rows in `audit_events`, sequenced or not.
+    pub audit_events: u64,
 }
 
 /// Loads a case with its subject and the child records of `view`, and the subject's row id.
@@ -270,6 +272,9 @@ impl Store {
                 + escalations::Entity::find().count(&self.db).await?
                 + deadlines::Entity::find().count(&self.db).await?
                 + sanctions::Entity::find().count(&self.db).await?,
+            audit_events: crate::entity::audit::events::Entity::find()
+                .count(&self.db)
+                .await?,
         })
     }
 }

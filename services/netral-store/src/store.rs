@@ -41,8 +41,9 @@ pub struct Store {
 #[doc(hidden)]
 #[derive(Clone, Debug, Default)]
 pub struct FailPoints {
-    /// Fail the next `execute` right after the case row is written, before its event and
-    /// idempotency key: the transaction must roll back as a whole.
+    /// Fail the next `execute` right after the case row, its child records, its event and
+    /// its audit event are written, before its idempotency key: the transaction must roll
+    /// back as a whole.
     pub after_case_write: Arc<AtomicBool>,
 }
 

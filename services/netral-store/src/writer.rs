@@ -240,7 +240,7 @@ async fn abandon(
 /// Opens a batch's transaction. On SQLite it takes the write lock at once (waiting out other
 /// processes' writers under the busy timeout), so the transaction never has to upgrade a
 /// read snapshot, which SQLite refuses without waiting (`SQLITE_BUSY_SNAPSHOT`).
-async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+pub(crate) async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     let txn = db.begin().await?;
     if txn.get_database_backend() == DbBackend::Sqlite {
         cases::Entity::update_many()

@@ -64,6 +64,9 @@ impl Floor {
             store.clone(),
             Arc::new(Catalogue::bundled()?),
             Default::default(),
+            Arc::new(netral_server::audit::AuditKeys::ephemeral(
+                "netral.bench/audit-log",
+            )),
         );
         Ok(Self {
             store,
@@ -146,6 +149,7 @@ fn mutation(caller: &AgencyProfile, method: &'static str) -> Mutation {
         method,
         request_digest: digest(method, request_id),
         at: Clock::system().now(),
+        origin: netral_server::audit::Origin::default(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! The reads of `CaseService`: `GetCase` (parties, national agencies and auditors; FULL view
 //! by default) and `ListCases` (only what the caller may see, newest first,
-//! keyset-paginated; BASIC view by default).
+//! keyset-paginated; BASIC view by default). Both hand out the subject's personal data, so
+//! each answer is first put on record as an audit event (disclosure accounting, UU 27/2022),
+//! and a refused read is audited too.
 
 use netral_domain::policy;
 use netral_proto::v1 as pb;
@@ -10,12 +12,13 @@ use tonic::Request;
 use super::case_service::CaseApi;
 use super::fields::Fields;
 use super::{convert, filter};
+use crate::audit::Origin;
 use crate::clock::Clock;
 use crate::error::Error;
 
 impl CaseApi {
     pub(super) async fn get(&self, req: Request<pb::GetCaseRequest>) -> Result<pb::Case, Error> {
-        let caller = self.state.caller(&req)?;
+        let caller = self.state.caller(&req).await?;
         let mut fields = Fields::default();
         let id = fields.case_name("name", &req.get_ref().name);
         let view = view(&mut fields, req.get_ref().view, CaseView::Full);
@@ -28,7 +31,19 @@ impl CaseApi {
             .await?
             .ok_or_else(|| Error::NotFound("case".into()))?;
         let today = Clock::date_of(self.state.clock.now());
-        policy::may_read_case(&caller.profile, &case.parties(), today)?;
+        let allowed =
+            policy::may_read_case(&caller.profile, &case.parties(), today).map_err(Error::from);
+        self.state.audited(&req, caller, Some(id), allowed).await?;
+        // Disclosure accounting: the read is on record before the data leaves.
+        self.state
+            .auditor
+            .disclosed(
+                &Origin::of(&req),
+                &caller.profile.id,
+                "READ_CASE",
+                &[(case.id, &case.filing.subject.id)],
+            )
+            .await?;
         Ok(convert::case(&case))
     }
 
@@ -36,7 +51,7 @@ impl CaseApi {
         &self,
         req: Request<pb::ListCasesRequest>,
     ) -> Result<pb::ListCasesResponse, Error> {
-        let caller = self.state.caller(&req)?;
+        let caller = self.state.caller(&req).await?;
         let m = req.get_ref();
         let mut fields = Fields::default();
         let view = view(&mut fields, m.view, CaseView::Basic);
@@ -77,6 +92,16 @@ impl CaseApi {
             (true, Some(last)) => filter::page_token(last.id, &m.filter),
             _ => String::new(),
         };
+        let disclosed: Vec<_> = cases.iter().map(|c| (c.id, &c.filing.subject.id)).collect();
+        self.state
+            .auditor
+            .disclosed(
+                &Origin::of(&req),
+                &caller.profile.id,
+                "LIST_CASES",
+                &disclosed,
+            )
+            .await?;
         Ok(pb::ListCasesResponse {
             cases: cases.iter().map(convert::case).collect(),
             next_page_token,

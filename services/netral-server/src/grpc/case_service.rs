@@ -39,7 +39,7 @@ impl CaseApi {
         method: &'static str,
         parsed: Result<(Target, Command), Error>,
     ) -> Result<pb::Case, Error> {
-        let caller = self.state.caller(req)?;
+        let caller = self.state.caller(req).await?;
         let (target, command) = parsed?;
         let mutation = Mutation {
             caller: caller.profile.clone(),
@@ -47,11 +47,15 @@ impl CaseApi {
             method,
             request_digest: request_digest(method, req.get_ref()),
             at: self.state.clock.now(),
+            origin: crate::audit::Origin::of(req),
         };
-        self.state
+        let case = target.case_id;
+        let result = self
+            .state
             .exchange
-            .transition(mutation, target.case_id, target.etag, command)
-            .await
+            .transition(mutation, case, target.etag, command)
+            .await;
+        self.state.audited(req, caller, Some(case), result).await
     }
 
     /// The examiner of the day, for a forwarding.
@@ -346,21 +350,24 @@ impl CaseService for CaseApi {
 
 impl CaseApi {
     async fn register(&self, req: Request<pb::RegisterCaseRequest>) -> Result<pb::Case, Error> {
-        let caller = self.state.caller(&req)?;
+        let caller = self.state.caller(&req).await?;
         let now = self.state.clock.now();
         let cx = ParseContext {
             catalogue: &self.state.catalogue,
             directory: &self.state.directory,
             today: Clock::date_of(now),
         };
-        let (request_id, filing) = parse::register(req.get_ref(), &cx)?;
+        let parsed = parse::register(req.get_ref(), &cx);
+        let (request_id, filing) = self.state.audited(&req, caller, None, parsed).await?;
         let mutation = Mutation {
             caller: caller.profile.clone(),
             request_id,
             method: "RegisterCase",
             request_digest: request_digest("RegisterCase", req.get_ref()),
             at: now,
+            origin: crate::audit::Origin::of(&req),
         };
-        self.state.exchange.register(mutation, filing).await
+        let result = self.state.exchange.register(mutation, filing).await;
+        self.state.audited(&req, caller, None, result).await
     }
 }

@@ -382,7 +382,7 @@ impl DirectoryApi {
 
 macro_rules! answer {
     ($self:ident, $req:ident, $body:expr) => {{
-        $self.state.caller(&$req)?;
+        $self.state.caller(&$req).await?;
         $body.map(Response::new).map_err(Status::from)
     }};
 }

@@ -1,6 +1,8 @@
 //! One module per gRPC service, plus what they share: the request context (who is calling,
 //! what time it is) and the wire conversions.
 
+pub mod audit_filter;
+pub mod audit_service;
 pub mod case_reads;
 pub mod case_service;
 pub mod convert;
@@ -27,6 +29,8 @@ pub struct AppState {
     pub store: Store,
     /// The write path: every step of every case.
     pub exchange: crate::exchange::Exchange,
+    /// Appends the audit events that are not steps: disclosures and refusals.
+    pub auditor: crate::audit::Auditor,
     /// The agencies and their dated roles, resolved from the client certificate.
     pub directory: Arc<Directory>,
     /// Violation forms, sanctions, deadline rules, the calendar and the regions.
@@ -47,8 +51,46 @@ pub const DEV_AGENCY_HEADER: &str = "x-netral-dev-agency";
 
 impl AppState {
     /// The calling agency: from its client certificate (or, in insecure loopback development
-    /// mode only, the dev header), known to the directory and not revoked.
-    pub fn caller<T>(&self, req: &tonic::Request<T>) -> Result<&DirectoryEntry, Error> {
+    /// mode only, the dev header), known to the directory and not revoked. A caller that is
+    /// none of these is refused and the refusal audited.
+    pub async fn caller<T>(&self, req: &tonic::Request<T>) -> Result<&DirectoryEntry, Error> {
+        match self.identify(req) {
+            Ok(entry) => Ok(entry),
+            Err(err) => {
+                let actor = match &err {
+                    Error::Unauthenticated(identity::IdentityError::Revoked(id)) => Some(id),
+                    _ => None,
+                };
+                let origin = crate::audit::Origin::of(req);
+                self.auditor
+                    .refused(&origin, actor, method_of(req), None, &err)
+                    .await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Audits `result`'s refusal of the caller (`PERMISSION_DENIED` by policy), naming the
+    /// case the request was about, and passes the result on.
+    pub async fn audited<T, R>(
+        &self,
+        req: &tonic::Request<R>,
+        caller: &DirectoryEntry,
+        case: Option<netral_domain::CaseId>,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
+        if let Err(err) = &result
+            && err.is_refusal()
+        {
+            let origin = crate::audit::Origin::of(req);
+            self.auditor
+                .refused(&origin, Some(&caller.profile.id), method_of(req), case, err)
+                .await;
+        }
+        result
+    }
+
+    fn identify<T>(&self, req: &tonic::Request<T>) -> Result<&DirectoryEntry, Error> {
         let id = if self.insecure_dev_identity {
             let header = req
                 .metadata()
@@ -63,4 +105,27 @@ impl AppState {
         };
         Ok(self.directory.resolve(&id)?)
     }
+}
+
+/// The gRPC method a request calls (`GetCase`), put into the request's extensions by
+/// [`tag_method`] before tonic routes it (tonic's server keeps no record of it).
+#[derive(Debug, Clone)]
+pub struct RpcMethod(String);
+
+/// Records the called method (the last segment of the HTTP/2 path) in the request's
+/// extensions, which tonic hands on to the handler: refusals are audited under it.
+pub fn tag_method(
+    mut req: http::Request<tonic::body::Body>,
+) -> http::Request<tonic::body::Body> {
+    let method = req.uri().path().rsplit('/').next().unwrap_or_default();
+    let method = RpcMethod(method.to_owned());
+    req.extensions_mut().insert(method);
+    req
+}
+
+/// The gRPC method a request calls (`GetCase`), as [`tag_method`] recorded it.
+pub fn method_of<T>(req: &tonic::Request<T>) -> &str {
+    req.extensions()
+        .get::<RpcMethod>()
+        .map_or("unknown", |m| m.0.as_str())
 }

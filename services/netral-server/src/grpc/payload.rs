@@ -3,18 +3,13 @@
 
 use netral_domain::case::{Command, NewCase};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-/// A digest standing in for the subject's id: equal ids give equal digests, so an auditor
-/// can correlate without the event holding the NIP itself.
-fn subject_digest(filing: &NewCase) -> String {
-    let id = &filing.subject.id;
-    let digest = Sha256::digest(format!("{}:{}", id.kind().as_str(), id.as_str()));
-    format!("sha256:{}", hex::encode(digest))
-}
+use crate::audit::AuditKeys;
 
-/// The event payload of a registration.
-pub fn registration(filing: &NewCase) -> Value {
+/// The event payload of a registration. The subject appears only as its keyed digest
+/// ([`crate::audit::subject_digest`]): equal ids give equal digests, so an auditor can
+/// correlate, and without the server's secret nobody can test a guessed NIP against it.
+pub fn registration(filing: &NewCase, keys: &AuditKeys) -> Value {
     json!({
         "registration_number": filing.registration_number,
         "ppk": filing.ppk.as_str(),
@@ -30,7 +25,7 @@ pub fn registration(filing: &NewCase) -> Value {
         "reported_on": filing.reported_on.to_string(),
         "overlaps_election_crime": filing.overlaps_election_crime,
         "subject_id_kind": filing.subject.id.kind().as_str(),
-        "subject_digest": subject_digest(filing),
+        "subject_digest": crate::audit::subject_digest(keys, &filing.subject.id),
     })
 }
 

@@ -3,6 +3,7 @@
 //! write a case around [`crate::Store::execute`].
 
 pub(crate) mod agencies;
+pub(crate) mod audit;
 pub(crate) mod case_children;
 pub(crate) mod case_events;
 pub(crate) mod cases;

@@ -6,6 +6,7 @@
 
 mod m20250601_000001_initial;
 mod m20261202_000002_child_records;
+mod m20261202_000003_audit_log;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20250601_000001_initial::Migration),
             Box::new(m20261202_000002_child_records::Migration),
+            Box::new(m20261202_000003_audit_log::Migration),
         ]
     }
 }

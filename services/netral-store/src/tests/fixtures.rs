@@ -167,6 +167,7 @@ pub(crate) async fn register_by(
             let (case, outcome) = CaseRecord::register(id, filing, &ctx(&catalogue, &office, now))?;
             let event_payload = serde_json::json!({ "registration_number": number });
             Ok(Applied {
+                audit: super::fixtures::audit_for(&case, &outcome, now),
                 response: response_of(&case),
                 case,
                 outcome,
@@ -218,6 +219,7 @@ pub(crate) async fn step(
             let payload = serde_json::json!({ "command": format!("{command:?}") });
             let outcome = case.apply(command, &ctx(&catalogue, &actor, now))?;
             Ok(Applied {
+                audit: super::fixtures::audit_for(&case, &outcome, now),
                 response: response_of(&case),
                 case,
                 outcome,
@@ -359,6 +361,7 @@ pub(crate) async fn store_as_registration(
     store
         .execute(meta, move |_| {
             Ok(Applied {
+                audit: super::fixtures::audit_for(&case, &outcome, case.created_at),
                 response: response_of(&case),
                 case,
                 outcome,
@@ -366,4 +369,26 @@ pub(crate) async fn store_as_registration(
             })
         })
         .await
+}
+
+/// The audit event a step on `case` appends: a minimal leaf naming the action and the case.
+pub(crate) fn audit_for(
+    case: &CaseRecord,
+    outcome: &StepOutcome,
+    at: DateTime<Utc>,
+) -> crate::audit::AuditRecord {
+    let leaf = netral_proto::v1::AuditLeaf {
+        action: outcome.action.as_str().to_owned(),
+        outcome: netral_proto::v1::AuditOutcome::Success as i32,
+        case: format!("cases/{}", case.id),
+        ..Default::default()
+    };
+    crate::audit::AuditRecord {
+        case_id: Some(case.id),
+        action: outcome.action.as_str().to_owned(),
+        outcome: "SUCCESS",
+        actor: None,
+        at,
+        leaf: netral_audit::leaf::encode(&leaf),
+    }
 }

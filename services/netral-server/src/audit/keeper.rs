@@ -1,0 +1,149 @@
+//! Keeping the log: the sequencer's loop, checkpoints at an interval and on demand, and the
+//! self-check that re-verifies the stored log against the signed checkpoints and raises an
+//! alert (an error log line and an `ALERT` audit event) when someone altered it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use netral_proto::v1 as pb;
+use netral_store::Store;
+use netral_store::audit::{LogFinding, StoredCheckpoint};
+use tokio::task::JoinHandle;
+
+use super::{AuditKeys, Event, Origin};
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::settings::AuditSettings;
+
+/// Most sequencing transactions one pass runs, so a pass always ends.
+const MAX_ROUNDS: usize = 1_000;
+
+/// Sequences, signs and checks the log. Cheap to clone.
+#[derive(Clone)]
+pub struct LogKeeper {
+    /// Where the log lives.
+    store: Store,
+    /// The signing key.
+    keys: Arc<AuditKeys>,
+    /// The instant of checkpoints and alerts.
+    clock: Clock,
+    /// Most events one sequencing transaction takes.
+    batch: u64,
+}
+
+impl std::fmt::Debug for LogKeeper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogKeeper")
+            .field("batch", &self.batch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogKeeper {
+    /// A keeper of the log in `store`.
+    pub fn new(store: Store, keys: Arc<AuditKeys>, clock: Clock, batch: u32) -> Self {
+        Self {
+            store,
+            keys,
+            clock,
+            batch: u64::from(batch.max(1)),
+        }
+    }
+
+    /// Sequences every event committed before the call (bounded), waiting for a sequencer
+    /// running elsewhere if need be; says how many it sequenced itself.
+    pub async fn catch_up(&self) -> Result<u64, Error> {
+        self.sequence(true).await
+    }
+
+    async fn sequence(&self, wait: bool) -> Result<u64, Error> {
+        let mut total = 0;
+        for _ in 0..MAX_ROUNDS {
+            let done = self.store.sequence_audit_events(self.batch, wait).await?;
+            total += done;
+            if done < self.batch {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Sequences what waits and signs the head if it moved; answers the latest checkpoint.
+    pub async fn checkpoint_now(&self) -> Result<StoredCheckpoint, Error> {
+        self.catch_up().await?;
+        self.store
+            .sign_audit_checkpoint(self.keys.signer(), self.clock.now())
+            .await?;
+        self.store
+            .audit_checkpoint(None)
+            .await?
+            .ok_or_else(|| Error::Unexpected("no checkpoint after signing one".into()))
+    }
+
+    /// Re-verifies the stored log against its checkpoints; on a finding, logs it and appends
+    /// an `ALERT` audit event naming what was found (positions and sizes only).
+    pub async fn self_check(&self) -> Result<Vec<LogFinding>, Error> {
+        let findings = self.store.check_audit_log(self.keys.verifier_key()).await?;
+        if let Some(first) = findings.first() {
+            tracing::error!(
+                findings = findings.len(),
+                first = %first,
+                "the audit log does not match its signed checkpoints"
+            );
+            let reason = format!("{} finding(s); first: {first}", findings.len());
+            let origin = Origin::default();
+            let event = Event {
+                reason: &reason,
+                ..Event::new(
+                    "SELF_CHECK",
+                    pb::AuditOutcome::Alert,
+                    self.clock.now(),
+                    &origin,
+                )
+            };
+            self.store.record_audit(event.record()).await?;
+        }
+        Ok(findings)
+    }
+
+    /// Starts the background loops: the sequencer, checkpoints and the self-check. They run
+    /// until the returned handles are aborted.
+    pub fn spawn(&self, settings: &AuditSettings) -> Vec<JoinHandle<()>> {
+        let every = |ms: u64| {
+            let mut interval = tokio::time::interval(Duration::from_millis(ms));
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval
+        };
+        let keeper = self.clone();
+        let mut sequence_every = every(settings.sequence_interval_ms);
+        let sequencer = tokio::spawn(async move {
+            loop {
+                sequence_every.tick().await;
+                if let Err(err) = keeper.sequence(false).await {
+                    tracing::warn!(error = %err, "audit sequencing failed; retrying");
+                }
+            }
+        });
+        let keeper = self.clone();
+        let mut checkpoint_every = every(settings.checkpoint_interval_s.saturating_mul(1000));
+        let checkpoints = tokio::spawn(async move {
+            loop {
+                checkpoint_every.tick().await;
+                if let Err(err) = keeper.checkpoint_now().await {
+                    tracing::warn!(error = %err, "signing an audit checkpoint failed; retrying");
+                }
+            }
+        });
+        let keeper = self.clone();
+        let mut check_every = every(settings.self_check_interval_s.saturating_mul(1000));
+        let self_check = tokio::spawn(async move {
+            loop {
+                check_every.tick().await;
+                if let Err(err) = keeper.self_check().await {
+                    tracing::warn!(error = %err, "the audit log self-check could not run");
+                }
+            }
+        });
+        vec![sequencer, checkpoints, self_check]
+    }
+}

@@ -1,0 +1,181 @@
+//! The audit log: `audit_events` (appended unsequenced in the transaction of what they
+//! record, sequenced later by the one sequencer), `audit_subtrees` (the hash of every
+//! complete subtree of two or more leaves, written once), `audit_log_head` (the sequencer's
+//! singleton: the tree size and root so far; locking its row is what makes a replica the
+//! sequencer) and `audit_checkpoints` (every signed checkpoint).
+
+use sea_orm_migration::prelude::*;
+
+/// Creates the audit log's tables and its head row.
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden, Clone, Copy)]
+enum AuditEvents {
+    Table,
+    Id,
+    Sequence,
+    CaseId,
+    Action,
+    Outcome,
+    Actor,
+    CreatedAt,
+    Leaf,
+    LeafHash,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum AuditSubtrees {
+    Table,
+    Level,
+    Idx,
+    Hash,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum AuditLogHead {
+    Table,
+    Id,
+    TreeSize,
+    Root,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum AuditCheckpoints {
+    Table,
+    TreeSize,
+    Root,
+    CreatedAt,
+    KeyId,
+    Signature,
+    Note,
+}
+
+fn index(name: &str, columns: impl IntoIterator<Item = AuditEvents>) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(AuditEvents::Table);
+    for column in columns {
+        index.col(column);
+    }
+    index.to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditEvents::Table)
+                    .col(
+                        ColumnDef::new(AuditEvents::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(AuditEvents::Sequence).big_integer().null())
+                    .col(ColumnDef::new(AuditEvents::CaseId).text().null())
+                    .col(ColumnDef::new(AuditEvents::Action).text().not_null())
+                    .col(ColumnDef::new(AuditEvents::Outcome).text().not_null())
+                    .col(ColumnDef::new(AuditEvents::Actor).text().null())
+                    .col(
+                        ColumnDef::new(AuditEvents::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AuditEvents::Leaf).blob().not_null())
+                    .col(ColumnDef::new(AuditEvents::LeafHash).blob().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        let mut sequence = index("audit_events_sequence", [AuditEvents::Sequence]);
+        manager.create_index(sequence.unique().to_owned()).await?;
+        for (name, column) in [
+            ("audit_events_case", AuditEvents::CaseId),
+            ("audit_events_actor", AuditEvents::Actor),
+            ("audit_events_action", AuditEvents::Action),
+            ("audit_events_outcome", AuditEvents::Outcome),
+            ("audit_events_created_at", AuditEvents::CreatedAt),
+        ] {
+            manager
+                .create_index(index(name, [column, AuditEvents::Sequence]))
+                .await?;
+        }
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditSubtrees::Table)
+                    .col(
+                        ColumnDef::new(AuditSubtrees::Level)
+                            .small_integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AuditSubtrees::Idx).big_integer().not_null())
+                    .col(ColumnDef::new(AuditSubtrees::Hash).blob().not_null())
+                    .primary_key(
+                        Index::create()
+                            .col(AuditSubtrees::Level)
+                            .col(AuditSubtrees::Idx),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditLogHead::Table)
+                    .col(
+                        ColumnDef::new(AuditLogHead::Id)
+                            .integer()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditLogHead::TreeSize)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AuditLogHead::Root).blob().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        let empty_root = netral_audit::tree::empty_root().to_vec();
+        manager
+            .exec_stmt(
+                Query::insert()
+                    .into_table(AuditLogHead::Table)
+                    .columns([AuditLogHead::Id, AuditLogHead::TreeSize, AuditLogHead::Root])
+                    .values([1.into(), 0i64.into(), empty_root.into()])
+                    .map_err(|e| DbErr::Custom(e.to_string()))?
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditCheckpoints::Table)
+                    .col(
+                        ColumnDef::new(AuditCheckpoints::TreeSize)
+                            .big_integer()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(AuditCheckpoints::Root).blob().not_null())
+                    .col(
+                        ColumnDef::new(AuditCheckpoints::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AuditCheckpoints::KeyId).text().not_null())
+                    .col(
+                        ColumnDef::new(AuditCheckpoints::Signature)
+                            .blob()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AuditCheckpoints::Note).text().not_null())
+                    .to_owned(),
+            )
+            .await
+    }
+}
