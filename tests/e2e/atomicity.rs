@@ -3,9 +3,9 @@
 //! request succeeds once the fault is gone.
 
 use netral_proto::v1::CaseState;
+use netral_store::TableCounts;
 use netral_tests::fixtures::{self, case_of, walk_to};
 use netral_tests::{reason, spawn_app};
-use netral_store::TableCounts;
 use tonic::Code;
 
 #[tokio::test]

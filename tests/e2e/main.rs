@@ -5,6 +5,7 @@
 
 mod atomicity;
 mod audit;
+mod audit_erasure;
 mod case_size;
 mod concurrency;
 mod crash;

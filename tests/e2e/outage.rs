@@ -247,7 +247,11 @@ async fn a_sqlite_file_locked_past_the_busy_timeout_answers_unavailable_then_rec
     holder.execute_unprepared("ROLLBACK").await.unwrap();
     let noted = fixtures::case_of(patient.await.unwrap().unwrap().into_inner().r#case);
     assert_eq!(noted.note_count, 1);
-    assert_eq!(app.read(&case.name).await.etag, noted.etag, "nothing else was written");
+    assert_eq!(
+        app.read(&case.name).await.etag,
+        noted.etag,
+        "nothing else was written"
+    );
     assert_eq!(
         app.history(&noted).await.len(),
         2,

@@ -53,6 +53,7 @@ pub fn kotabaru_teacher() -> pb::Subject {
         full_name: "Rusdiana Maulida Hasanah".into(),
         position: "Guru Ahli Pertama".into(),
         employing_instance: "Pemerintah Kabupaten Kotabaru".into(),
+        erased: false,
     }
 }
 
@@ -65,6 +66,7 @@ pub fn hulu_sungai_selatan_section_head() -> pb::Subject {
         full_name: "Ahmad Syarifuddin Noor".into(),
         position: "Kepala Seksi".into(),
         employing_instance: "Pemerintah Kabupaten Hulu Sungai Selatan".into(),
+        erased: false,
     }
 }
 
@@ -77,6 +79,7 @@ pub fn batang_hari_analyst() -> pb::Subject {
         full_name: "Yulia Kartika Permatasari".into(),
         position: "Analis Kebijakan Ahli Muda".into(),
         employing_instance: "Pemerintah Kabupaten Batang Hari".into(),
+        erased: false,
     }
 }
 

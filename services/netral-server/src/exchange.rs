@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use netral_domain::case::{CaseLimits, CaseRecord, Command, NewCase, StepContext};
-use netral_domain::{AgencyProfile, CaseId, Catalogue};
+use netral_domain::{Action, AgencyProfile, CaseId, Catalogue};
 use netral_proto::v1 as pb;
 use netral_store::{Applied, ExecuteError, Executed, MutationMeta, Store};
 use prost::Message;
@@ -188,7 +188,8 @@ fn applied(
     let audit = Event {
         case: Some(case.id),
         request_id: Some(rules.request_id),
-        states: Some((outcome.from, outcome.to)),
+        from_state: (outcome.action != Action::Register).then_some(outcome.from),
+        to_state: Some(outcome.to),
         payload_json: event_payload.to_string(),
         subject_digest: subject_digest(keys, &case.filing.subject.id),
         ..Event::new(

@@ -5,6 +5,7 @@
 //! `main.rs` only parses flags and calls [`startup::Application`]; tests start the same
 //! application on `127.0.0.1:0`.
 
+pub mod admin;
 pub mod audit;
 pub mod clock;
 pub mod directory;

@@ -1,11 +1,20 @@
 //! `netral-server`: parses flags, loads layered settings, and runs the [`Application`] until
-//! SIGINT or SIGTERM, draining in-flight calls.
+//! SIGINT or SIGTERM, draining in-flight calls; or runs one operator command against the
+//! configured database:
+//!
+//! ```text
+//! netral-server [--config FILE] [--data-dir DIR] [--listen ADDR] [--insecure-loopback-dev]
+//! echo DIGITS | netral-server [--config FILE] erase-subject --kind NIP --reference "Putusan 12/2026"
+//! ```
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use netral_server::admin::{self, Erasure};
+use netral_server::audit::{AuditKeys, KeyFiles};
+use netral_server::clock::Clock;
 use netral_server::startup::Application;
 use netral_server::{settings::Settings, telemetry};
 
@@ -26,6 +35,27 @@ struct Flags {
     /// development. Callers name their agency in the `x-netral-dev-agency` header.
     #[arg(long)]
     insecure_loopback_dev: bool,
+    /// An operator command instead of serving.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Operator commands, run against the configured database and keys.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Erases a subject's personal data (identifier, name, position) from every case naming
+    /// it, on a data-protection request; audited, and every proof issued before still
+    /// verifies. The identifier's digits are read from standard input, so they stay out of
+    /// shell history and the process list.
+    EraseSubject {
+        /// The identifier's kind: NIP, NI_PPPK or NIK.
+        #[arg(long)]
+        kind: String,
+        /// The request's legal reference (a decision or ticket number); recorded in the
+        /// audit log, so it must not hold personal data.
+        #[arg(long)]
+        reference: String,
+    },
 }
 
 #[tokio::main]
@@ -52,6 +82,9 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error>> {
     if flags.insecure_loopback_dev {
         settings.tls.insecure_loopback_dev = true;
     }
+    if let Some(Command::EraseSubject { kind, reference }) = flags.command {
+        return erase(&settings, &kind, &reference).await;
+    }
     let app = Application::build(settings).await?;
     let addr = app.local_addr();
     tracing::info!(%addr, "netral-server listening");
@@ -69,6 +102,28 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error>> {
     }
     app.run_until(shutdown_signal()).await?;
     tracing::info!("netral-server stopped");
+    Ok(())
+}
+
+/// `erase-subject`: reads the digits from standard input, erases, reports the cases.
+async fn erase(
+    settings: &Settings,
+    kind: &str,
+    reference: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut id = String::new();
+    std::io::stdin().read_line(&mut id)?;
+    let erasure = Erasure::parse(kind, &id, reference)?;
+    let store = netral_store::Store::connect(&settings.database_url(), 2).await?;
+    let keys = AuditKeys::load(&KeyFiles::of(settings), &[])?;
+    let cases = admin::erase_subject(&store, &keys, Clock::system().now(), &erasure).await?;
+    if cases.is_empty() {
+        println!("no case names that subject (or it was erased before): nothing changed");
+    }
+    for case in &cases {
+        println!("erased the subject of cases/{case}");
+    }
+    store.close().await?;
     Ok(())
 }
 

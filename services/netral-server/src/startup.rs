@@ -130,12 +130,7 @@ impl Application {
             source,
         })?;
         let catalogue = Arc::new(catalogue);
-        let key_files = KeyFiles {
-            origin: settings.audit.origin.clone(),
-            signing_key: settings.audit.signing_key_file.clone(),
-            subject_key: settings.audit.subject_key_file.clone(),
-            data_dir: settings.data_dir.clone(),
-        };
+        let key_files = KeyFiles::of(&settings);
         let publish: Vec<&std::path::Path> = dev_pki_dir.iter().map(|p| p.as_path()).collect();
         let keys = Arc::new(AuditKeys::load(&key_files, &publish)?);
         let exchange = Exchange::new(

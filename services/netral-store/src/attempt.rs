@@ -146,6 +146,11 @@ fn check_step(
         ));
     }
     match before {
+        None if case.filing.subject.id.is_erased() => {
+            return Err(StoreError::InvalidStep(
+                "a new case cannot name an erased subject",
+            ));
+        }
         None if case.version != 1 => {
             return Err(StoreError::InvalidStep("a new case must have version 1"));
         }

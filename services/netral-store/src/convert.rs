@@ -72,14 +72,19 @@ pub(crate) fn subject_row(subject: &Subject, id: String) -> subjects::Model {
         full_name: subject.full_name.clone(),
         position: subject.position.clone(),
         employing_instance: subject.employing_instance.clone(),
+        erased_at: None,
     }
 }
 
 fn subject_from_row(row: subjects::Model) -> Result<Subject, StoreError> {
     const T: &str = "subjects";
     let kind = decode(&row.id_kind, T, "id_kind")?;
-    let id =
-        SubjectId::parse(kind, &row.id_value).map_err(|_| StoreError::corrupt(T, "id_value"))?;
+    let id = match row.erased_at {
+        Some(_) => SubjectId::Erased(kind),
+        None => {
+            SubjectId::parse(kind, &row.id_value).map_err(|_| StoreError::corrupt(T, "id_value"))?
+        }
+    };
     Ok(Subject {
         id,
         full_name: row.full_name,

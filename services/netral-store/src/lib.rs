@@ -14,6 +14,7 @@ mod convert;
 mod directory;
 mod dto;
 mod entity;
+mod erasure;
 mod error;
 mod execute;
 pub mod migration;

@@ -340,6 +340,7 @@ pub fn register_request(run_tag: &str, index: usize) -> pb::RegisterCaseRequest 
                 full_name: "Rusdiana Maulida Hasanah (fiktif)".into(),
                 position: "Guru Ahli Pertama".into(),
                 employing_instance: "Pemerintah Kabupaten Kotabaru".into(),
+                erased: false,
             }),
             region_code: "63.02".into(),
             election: Some(pb::Election {

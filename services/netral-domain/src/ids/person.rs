@@ -277,6 +277,9 @@ pub enum SubjectId {
     NiPppk(NiPppk),
     /// A person identified by citizen id (NIK) only.
     Nik(Nik),
+    /// An identifier erased on request (data-protection erasure): only its kind remains.
+    /// Never parsed from input; the store reads it from an erased subject's tombstone.
+    Erased(SubjectIdKind),
 }
 
 impl SubjectId {
@@ -296,7 +299,13 @@ impl SubjectId {
             Self::Nip(_) => SubjectIdKind::Nip,
             Self::NiPppk(_) => SubjectIdKind::NiPppk,
             Self::Nik(_) => SubjectIdKind::Nik,
+            Self::Erased(kind) => *kind,
         }
+    }
+
+    /// Whether the identifier was erased.
+    pub fn is_erased(&self) -> bool {
+        matches!(self, Self::Erased(_))
     }
 
     /// The digits.
@@ -305,6 +314,7 @@ impl SubjectId {
             Self::Nip(id) => id.as_str(),
             Self::NiPppk(id) => id.as_str(),
             Self::Nik(id) => id.as_str(),
+            Self::Erased(_) => "",
         }
     }
 }

@@ -31,8 +31,10 @@ pub struct Event<'a> {
     pub case: Option<CaseId>,
     /// The caller's idempotency key, for mutations.
     pub request_id: Option<uuid::Uuid>,
-    /// The states before and after, for steps.
-    pub states: Option<(CaseState, CaseState)>,
+    /// The state before a step (none for a registration: the case did not exist).
+    pub from_state: Option<CaseState>,
+    /// The state after a step.
+    pub to_state: Option<CaseState>,
     /// The canonical JSON of the step's parameters.
     pub payload_json: String,
     /// The subject's keyed digest.
@@ -56,7 +58,8 @@ impl<'a> Event<'a> {
             origin,
             case: None,
             request_id: None,
-            states: None,
+            from_state: None,
+            to_state: None,
             payload_json: String::new(),
             subject_digest: String::new(),
         }
@@ -72,10 +75,8 @@ impl<'a> Event<'a> {
 
     /// The contract's leaf of this event.
     pub fn leaf(&self) -> pb::AuditLeaf {
-        let (from, to) = self
-            .states
-            .map(|(from, to)| (convert::state(from) as i32, convert::state(to) as i32))
-            .unwrap_or_default();
+        let state = |s: Option<CaseState>| s.map_or(0, |s| convert::state(s) as i32);
+        let (from, to) = (state(self.from_state), state(self.to_state));
         pb::AuditLeaf {
             action: self.action.to_owned(),
             outcome: self.outcome as i32,
@@ -129,7 +130,12 @@ pub fn outcome_name(outcome: pb::AuditOutcome) -> &'static str {
 /// `hmac-sha256:` and the hex HMAC of the subject's identifier kind and value under the
 /// server's subject secret: equal subjects give equal digests; without the secret, trying
 /// all ≈ 10¹⁰ valid NIPs gives nothing.
+/// An erased identifier has no digest (empty): its events stay linked to the earlier ones
+/// through the case.
 pub fn subject_digest(keys: &AuditKeys, subject: &SubjectId) -> String {
+    if subject.is_erased() {
+        return String::new();
+    }
     // A 32-byte key is zero-padded to the 64-byte block by HMAC itself: padding it here
     // gives the same MAC without a fallible constructor.
     let mut block = [0u8; 64];

@@ -50,6 +50,11 @@ impl LogKeeper {
         }
     }
 
+    /// The log's keys.
+    pub fn keys(&self) -> &AuditKeys {
+        &self.keys
+    }
+
     /// Sequences every event committed before the call (bounded), waiting for a sequencer
     /// running elsewhere if need be; says how many it sequenced itself.
     pub async fn catch_up(&self) -> Result<u64, Error> {

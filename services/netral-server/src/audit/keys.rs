@@ -67,6 +67,18 @@ pub struct KeyFiles {
     pub data_dir: PathBuf,
 }
 
+impl KeyFiles {
+    /// The key files `settings` name.
+    pub fn of(settings: &crate::settings::Settings) -> Self {
+        Self {
+            origin: settings.audit.origin.clone(),
+            signing_key: settings.audit.signing_key_file.clone(),
+            subject_key: settings.audit.subject_key_file.clone(),
+            data_dir: settings.data_dir.clone(),
+        }
+    }
+}
+
 impl AuditKeys {
     /// Loads the keys, generating the development defaults that are missing; writes the
     /// verifier key to `<data_dir>/audit/` and to each of `publish_to`.

@@ -160,6 +160,7 @@ pub fn case(c: &CaseRecord) -> pb::Case {
             full_name: f.subject.full_name.clone(),
             position: f.subject.position.clone(),
             employing_instance: f.subject.employing_instance.clone(),
+            erased: f.subject.id.is_erased(),
         }),
         region_code: f.region.to_string(),
         election: Some(pb::Election {

@@ -114,9 +114,7 @@ pub struct RpcMethod(String);
 
 /// Records the called method (the last segment of the HTTP/2 path) in the request's
 /// extensions, which tonic hands on to the handler: refusals are audited under it.
-pub fn tag_method(
-    mut req: http::Request<tonic::body::Body>,
-) -> http::Request<tonic::body::Body> {
+pub fn tag_method(mut req: http::Request<tonic::body::Body>) -> http::Request<tonic::body::Body> {
     let method = req.uri().path().rsplit('/').next().unwrap_or_default();
     let method = RpcMethod(method.to_owned());
     req.extensions_mut().insert(method);

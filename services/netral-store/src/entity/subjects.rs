@@ -25,6 +25,9 @@ pub struct Model {
     /// The employing instance.
     #[sea_orm(column_type = "Text")]
     pub employing_instance: String,
+    /// When the subject's personal data was erased; then `id_value`, `full_name` and
+    /// `position` are empty (a tombstone).
+    pub erased_at: Option<DateTimeUtc>,
 }
 
 impl std::fmt::Debug for Model {

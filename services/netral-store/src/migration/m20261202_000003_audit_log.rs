@@ -2,7 +2,9 @@
 //! record, sequenced later by the one sequencer), `audit_subtrees` (the hash of every
 //! complete subtree of two or more leaves, written once), `audit_log_head` (the sequencer's
 //! singleton: the tree size and root so far; locking its row is what makes a replica the
-//! sequencer) and `audit_checkpoints` (every signed checkpoint).
+//! sequencer) and `audit_checkpoints` (every signed checkpoint). `subjects` gains
+//! `erased_at`: an erased subject's row is a tombstone (identifier, name and position
+//! blanked), which no proof depends on.
 
 use sea_orm_migration::prelude::*;
 
@@ -22,6 +24,12 @@ enum AuditEvents {
     CreatedAt,
     Leaf,
     LeafHash,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Subjects {
+    Table,
+    ErasedAt,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -63,6 +71,18 @@ fn index(name: &str, columns: impl IntoIterator<Item = AuditEvents>) -> IndexCre
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Subjects::Table)
+                    .add_column(
+                        ColumnDef::new(Subjects::ErasedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
