@@ -1,6 +1,7 @@
 //! Agencies are known by their client certificates. A caller without one, or with one from
 //! another CA, never gets past the TLS handshake; a revoked agency is told so. None of them
-//! writes anything.
+//! writes anything but, for the revoked agency that reached netral, the audit event of each
+//! refusal.
 
 use netral_proto::v1 as pb;
 use netral_proto::v1::case_service_client::CaseServiceClient;
@@ -156,6 +157,45 @@ async fn a_revoked_agency_is_refused_with_agency_revoked() {
         ),
         (0, 0, 0, 0)
     );
+
+    // Both attempts are on record, and nothing else is.
+    app.audit_keeper().catch_up().await.unwrap();
+    let refusals = app
+        .audit_client("bpk")
+        .await
+        .list_audit_events(pb::ListAuditEventsRequest {
+            filter: "outcome = \"UNAUTHENTICATED\"".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    let recorded: Vec<(&str, &str, &str)> = refusals
+        .iter()
+        .map(|e| (e.action.as_str(), e.actor.as_str(), e.reason.as_str()))
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            (
+                "RegisterCase",
+                "agencies/bawaslu-kotabaru-lama",
+                "AGENCY_REVOKED"
+            ),
+            (
+                "ListCases",
+                "agencies/bawaslu-kotabaru-lama",
+                "AGENCY_REVOKED"
+            ),
+        ]
+    );
+    assert!(
+        refusals
+            .iter()
+            .all(|e| !e.certificate_fingerprint.is_empty())
+    );
+    assert_eq!(counts.audit_events, 2);
 
     // The office's current certificate still works.
     app.register("bawaslu-kotabaru", fixtures::kotabaru_social_media_like())
