@@ -6,6 +6,7 @@
 mod atomicity;
 mod audit;
 mod audit_erasure;
+mod audit_tamper;
 mod case_size;
 mod concurrency;
 mod crash;
