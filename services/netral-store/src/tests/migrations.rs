@@ -162,7 +162,10 @@ async fn insert_legacy<C: ConnectionTrait>(conn: &C, case: &CaseRecord) {
     use cases::Column as C;
     let subject_id = Uuid::new_v4().to_string();
     let subject = subject_row(&case.filing.subject, subject_id.clone());
-    subjects::Entity::insert(subjects::ActiveModel::from(subject))
+    // The first release's subjects had no `erased_at` (added by the third migration).
+    let mut subject = subjects::ActiveModel::from(subject);
+    subject.erased_at = sea_orm::ActiveValue::NotSet;
+    subjects::Entity::insert(subject)
         .exec_without_returning(conn)
         .await
         .unwrap();

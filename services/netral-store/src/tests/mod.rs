@@ -1,6 +1,10 @@
 //! Tests of the store against real databases: every scenario runs on a fresh SQLite file and,
 //! when `NETRAL_TEST_DATABASE_URL` names a PostgreSQL server, on a fresh PostgreSQL database.
 
+mod audit_edits;
+mod audit_log;
+mod audit_steps;
+mod audit_tamper;
 mod batches;
 mod child_records;
 mod directory;
