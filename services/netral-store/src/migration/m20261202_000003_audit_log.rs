@@ -4,9 +4,23 @@
 //! singleton: the tree size and root so far; locking its row is what makes a replica the
 //! sequencer) and `audit_checkpoints` (every signed checkpoint). `subjects` gains
 //! `erased_at`: an erased subject's row is a tombstone (identifier, name and position
-//! blanked), which no proof depends on.
+//! blanked), which no proof depends on. Case events written before it kept an unsalted
+//! SHA-256 of the subject's identifier in their payload (`subject_digest`), which anyone can
+//! reverse by trying every valid NIP: it is removed from them (new events carry a keyed
+//! digest instead).
 
+use sea_orm::{ConnectionTrait, StatementBuilder};
 use sea_orm_migration::prelude::*;
+
+/// How many case events the scrub reads at a time.
+const SCRUB_PAGE: u64 = 500;
+
+#[derive(DeriveIden, Clone, Copy)]
+enum CaseEvents {
+    Table,
+    Id,
+    Payload,
+}
 
 /// Creates the audit log's tables and its head row.
 #[derive(DeriveMigrationName)]
@@ -59,6 +73,45 @@ enum AuditCheckpoints {
     Note,
 }
 
+/// Removes the reversible `subject_digest` (`sha256:…`) from every case event's payload.
+async fn scrub_unsalted_digests<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    let mut after = 0i64;
+    loop {
+        let page = Query::select()
+            .columns([CaseEvents::Id, CaseEvents::Payload])
+            .from(CaseEvents::Table)
+            .and_where(Expr::col(CaseEvents::Id).gt(after))
+            .and_where(Expr::col(CaseEvents::Payload).like("%\"subject_digest\":\"sha256:%"))
+            .order_by(CaseEvents::Id, Order::Asc)
+            .limit(SCRUB_PAGE)
+            .to_owned();
+        let rows = conn
+            .query_all(StatementBuilder::build(&page, &backend))
+            .await?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = last.try_get::<i64>("", "id")?;
+        for row in rows {
+            let id = row.try_get::<i64>("", "id")?;
+            let payload = row.try_get::<String>("", "payload")?;
+            let mut value: serde_json::Value = serde_json::from_str(&payload)
+                .map_err(|e| DbErr::Migration(format!("case event {id}: payload: {e}")))?;
+            if let Some(object) = value.as_object_mut() {
+                object.remove("subject_digest");
+            }
+            let update = Query::update()
+                .table(CaseEvents::Table)
+                .value(CaseEvents::Payload, value.to_string())
+                .and_where(Expr::col(CaseEvents::Id).eq(id))
+                .to_owned();
+            conn.execute(StatementBuilder::build(&update, &backend))
+                .await?;
+        }
+    }
+}
+
 fn index(name: &str, columns: impl IntoIterator<Item = AuditEvents>) -> IndexCreateStatement {
     let mut index = Index::create();
     index.name(name).table(AuditEvents::Table);
@@ -71,6 +124,7 @@ fn index(name: &str, columns: impl IntoIterator<Item = AuditEvents>) -> IndexCre
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        scrub_unsalted_digests(manager.get_connection()).await?;
         manager
             .alter_table(
                 Table::alter()

@@ -364,3 +364,64 @@ async fn an_upgrade_copies_every_case_across_its_copy_pages() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_upgrade_removes_the_reversible_subject_digest_from_old_case_events() {
+    let w = world();
+    for db in legacy_databases().await {
+        let case = legacy_cases(&w).remove(0);
+        let conn = Database::connect(db.url.as_str()).await.unwrap();
+        insert_legacy(&conn, &case).await;
+        // The first release's registration payload: an unsalted SHA-256 of the NIP.
+        let payload = serde_json::json!({
+            "registration_number": case.filing.registration_number,
+            "subject_id_kind": "NIP",
+            "subject_digest": "sha256:5d41402abc4b2a76b9719d911017c592ae2f0a1c9b2e5b1f5f3b2a1c0d9e8f7a",
+        });
+        let insert = Query::insert()
+            .into_table(Alias::new("case_events"))
+            .columns(
+                [
+                    "case_id",
+                    "case_version",
+                    "action",
+                    "actor",
+                    "request_id",
+                    "from_state",
+                    "to_state",
+                    "payload",
+                    "occurred_at",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic([
+                case.id.to_string().into(),
+                1i64.into(),
+                "REGISTER".into(),
+                "bawaslu-kalsel".into(),
+                Uuid::new_v4().to_string().into(),
+                "REGISTERED".into(),
+                "REGISTERED".into(),
+                payload.to_string().into(),
+                case.created_at.into(),
+            ])
+            .to_owned();
+        let backend = conn.get_database_backend();
+        conn.execute(backend.build(&insert)).await.unwrap();
+        conn.close().await.unwrap();
+
+        let store = Store::connect(&db.url, 2).await.unwrap();
+        let events = store.case_events(case.id).await.unwrap();
+        assert_eq!(events.len(), 1, "{}", db.label);
+        let kept = &events[0].payload;
+        assert_eq!(
+            *kept,
+            serde_json::json!({
+                "registration_number": case.filing.registration_number,
+                "subject_id_kind": "NIP",
+            }),
+            "{}: the digest is gone, the rest kept",
+            db.label
+        );
+    }
+}
