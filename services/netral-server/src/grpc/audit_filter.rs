@@ -2,24 +2,15 @@
 //! (`case = "cases/…" AND outcome = "DENIED" AND create_time >= "2024-01-01T00:00:00Z"`),
 //! and cursors holding the last sequence served, bound to the filter they were issued for.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use netral_domain::{AgencyId, CaseId};
 use netral_store::audit::AuditFilter;
-use sha2::{Digest, Sha256};
 
+use super::filter::unquote;
 use crate::error::Error;
 
 fn bad(description: impl Into<String>) -> Error {
     Error::invalid("filter", description)
-}
-
-fn unquote(value: &str) -> &str {
-    let v = value.trim();
-    v.strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(v)
 }
 
 fn time(value: &str) -> Result<DateTime<Utc>, Error> {
@@ -88,38 +79,14 @@ pub fn parse(filter: &str) -> Result<AuditFilter, Error> {
     Ok(out)
 }
 
-fn filter_tag(filter: &str) -> String {
-    hex::encode(&Sha256::digest(filter.trim().as_bytes())[..8])
-}
-
 /// The token continuing after `sequence` under `filter`.
 pub fn page_token(sequence: u64, filter: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("a1:{sequence}:{}", filter_tag(filter)))
+    super::filter::cursor_token(&sequence.to_string(), filter)
 }
 
 /// The sequence a token continues after; the token must come from the same filter.
 pub fn parse_page_token(token: &str, filter: &str) -> Result<Option<u64>, Error> {
-    if token.is_empty() {
-        return Ok(None);
-    }
-    let invalid = || {
-        Error::invalid(
-            "page_token",
-            "not a token from a previous call with this filter",
-        )
-    };
-    let text = URL_SAFE_NO_PAD
-        .decode(token)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(invalid)?;
-    let mut parts = text.split(':');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("a1"), Some(seq), Some(tag), None) if tag == filter_tag(filter) => {
-            seq.parse().map(Some).map_err(|_| invalid())
-        }
-        _ => Err(invalid()),
-    }
+    super::filter::parse_cursor_token(token, filter, |s| s.parse().ok())
 }
 
 #[cfg(test)]

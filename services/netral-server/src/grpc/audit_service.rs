@@ -29,6 +29,9 @@ const DEFAULT_PAGE: u64 = 100;
 const MAX_PAGE: u64 = 1_000;
 /// Leaves an export reads from the database at a time.
 const EXPORT_PAGE: u64 = 1_000;
+/// The most events `GetCaseHistory` answers in one message (every read of a case is an
+/// event, so a much-read case can outgrow a message); beyond, `ListAuditEvents` pages.
+const MAX_HISTORY: usize = 10_000;
 
 /// The `AuditService` implementation.
 #[derive(Clone)]
@@ -157,6 +160,15 @@ impl AuditApi {
                 .store
                 .audit_events(&filter, after, MAX_PAGE)
                 .await?;
+            if events.len() + rows.len() > MAX_HISTORY {
+                return Err(Error::Precondition {
+                    reason: "HISTORY_TOO_LONG",
+                    message: format!(
+                        "the case has more than {MAX_HISTORY} events; page through them with \
+                         ListAuditEvents and filter case = \"cases/{case}\""
+                    ),
+                });
+            }
             for row in &rows {
                 events.push(event(row)?);
             }

@@ -38,7 +38,8 @@ fn bad(description: impl Into<String>) -> Error {
     Error::invalid("filter", description)
 }
 
-fn unquote(value: &str) -> &str {
+/// `value` without surrounding whitespace and double quotes.
+pub(crate) fn unquote(value: &str) -> &str {
     let v = value.trim();
     v.strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
@@ -142,13 +143,19 @@ fn filter_digest(filter: &str) -> String {
     hex::encode(&Sha256::digest(filter.trim().as_bytes())[..8])
 }
 
-/// The opaque token that continues a listing after `last`, bound to `filter`.
-pub fn page_token(last: CaseId, filter: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("1|{}|{}", last, filter_digest(filter)))
+/// The opaque token that continues a listing after `cursor` (the last item served), bound
+/// to `filter`.
+pub fn cursor_token(cursor: &str, filter: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("1|{cursor}|{}", filter_digest(filter)))
 }
 
-/// The case a page token continues after; a token from another filter is rejected.
-pub fn parse_page_token(token: &str, filter: &str) -> Result<Option<CaseId>, Error> {
+/// The cursor a page token continues after, parsed by `parse`; a token from another filter
+/// or listing is rejected.
+pub fn parse_cursor_token<T>(
+    token: &str,
+    filter: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, Error> {
     if token.is_empty() {
         return Ok(None);
     }
@@ -162,8 +169,8 @@ pub fn parse_page_token(token: &str, filter: &str) -> Result<Option<CaseId>, Err
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let mut parts = text.split('|');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("1"), Some(id), Some(digest), None) if digest == filter_digest(filter) => {
-            Ok(Some(id.parse().map_err(|_| invalid())?))
+        (Some("1"), Some(cursor), Some(digest), None) if digest == filter_digest(filter) => {
+            parse(cursor).map(Some).ok_or_else(invalid)
         }
         (Some("1"), Some(_), Some(_), None) => Err(Error::invalid(
             "page_token",
@@ -171,6 +178,16 @@ pub fn parse_page_token(token: &str, filter: &str) -> Result<Option<CaseId>, Err
         )),
         _ => Err(invalid()),
     }
+}
+
+/// The opaque token that continues a listing after `last`, bound to `filter`.
+pub fn page_token(last: CaseId, filter: &str) -> String {
+    cursor_token(&last.to_string(), filter)
+}
+
+/// The case a page token continues after; a token from another filter is rejected.
+pub fn parse_page_token(token: &str, filter: &str) -> Result<Option<CaseId>, Error> {
+    parse_cursor_token(token, filter, |id| id.parse().ok())
 }
 
 #[cfg(test)]
