@@ -195,7 +195,17 @@ async fn a_revoked_agency_is_refused_with_agency_revoked() {
             .iter()
             .all(|e| !e.certificate_fingerprint.is_empty())
     );
-    assert_eq!(counts.audit_events, 2);
+    let everything = app
+        .audit_client("bpk")
+        .await
+        .list_audit_events(pb::ListAuditEventsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    let actions: Vec<&str> = everything.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["SYNC_DIRECTORY", "RegisterCase", "ListCases"]);
+    assert_eq!(counts.audit_events, 3);
 
     // The office's current certificate still works.
     app.register("bawaslu-kotabaru", fixtures::kotabaru_social_media_like())

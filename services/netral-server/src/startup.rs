@@ -107,7 +107,10 @@ impl Application {
             lanes,
         )
         .await?;
-        store.sync_directory(&directory_records(&directory)).await?;
+        let records = directory_records(&directory);
+        let before = store.agencies().await?;
+        store.sync_directory(&records).await?;
+        let changed = crate::audit::changed_agencies(&before, &records);
 
         let (tls, dev_pki_dir) = if settings.tls.insecure_loopback_dev {
             (None, None)
@@ -139,6 +142,24 @@ impl Application {
             settings.cases.case_limits(),
             keys.clone(),
         );
+        if !changed.is_empty() {
+            // An administrative act: who may do what changed with this start.
+            let payload = serde_json::json!({ "changed_agencies": changed }).to_string();
+            let origin = crate::audit::Origin {
+                peer: "startup".into(),
+                ..Default::default()
+            };
+            let event = crate::audit::Event {
+                payload_json: payload,
+                ..crate::audit::Event::new(
+                    "SYNC_DIRECTORY",
+                    netral_proto::v1::AuditOutcome::Success,
+                    clock.now(),
+                    &origin,
+                )
+            };
+            store.record_audit(event.record()).await?;
+        }
         let keeper = LogKeeper::new(
             store.clone(),
             keys.clone(),

@@ -22,6 +22,27 @@ use netral_store::Store;
 use crate::clock::Clock;
 use crate::error::Error;
 
+/// The ids of the agencies in `now` that are new or differ (name, region, revocation,
+/// grants) from `before`: what a directory sync changed, for its audit event.
+pub fn changed_agencies(
+    before: &[netral_store::AgencyRecord],
+    now: &[netral_store::AgencyRecord],
+) -> Vec<String> {
+    let normal = |r: &netral_store::AgencyRecord| {
+        let mut r = r.clone();
+        r.revoked_at = r.revoked_at.map(netral_store::storage_instant);
+        r.grants
+            .sort_by_key(|g| (g.role.as_str(), g.valid_from, g.valid_until));
+        r
+    };
+    let before: std::collections::HashMap<_, _> =
+        before.iter().map(|r| (r.id.clone(), normal(r))).collect();
+    now.iter()
+        .filter(|r| before.get(&r.id) != Some(&normal(r)))
+        .map(|r| r.id.as_str().to_owned())
+        .collect()
+}
+
 /// Appends audit events that are not part of a step. Cheap to clone.
 #[derive(Clone)]
 pub struct Auditor {
@@ -112,5 +133,44 @@ impl Auditor {
     pub async fn append(&self, event: Event<'_>) -> Result<(), Error> {
         self.store.record_audit(event.record()).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use netral_domain::policy::{Role, RoleGrant};
+    use netral_store::AgencyRecord;
+
+    use super::changed_agencies;
+
+    fn agency(id: &str, grants: Vec<RoleGrant>) -> AgencyRecord {
+        AgencyRecord {
+            id: id.parse().unwrap(),
+            display_name: id.to_uppercase(),
+            region: None,
+            revoked_at: None,
+            grants,
+        }
+    }
+
+    fn grant(role: Role, from: &str) -> RoleGrant {
+        RoleGrant {
+            role,
+            valid_from: from.parse().unwrap(),
+            valid_until: None,
+        }
+    }
+
+    #[test]
+    fn a_directory_sync_names_new_and_changed_agencies_only() {
+        let kasn = agency("kasn", vec![grant(Role::Examiner, "2014-01-15")]);
+        let bpk = agency("bpk", vec![grant(Role::Auditor, "2000-01-01")]);
+        let before = vec![kasn.clone(), bpk.clone()];
+        assert!(changed_agencies(&before, &before).is_empty());
+        let mut revoked = kasn.clone();
+        revoked.revoked_at = Some("2024-08-24T00:00:00Z".parse().unwrap());
+        let bkn = agency("bkn", vec![grant(Role::Examiner, "2024-08-24")]);
+        let now = vec![revoked, bpk, bkn];
+        assert_eq!(changed_agencies(&before, &now), ["kasn", "bkn"]);
     }
 }
