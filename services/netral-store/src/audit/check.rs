@@ -10,8 +10,78 @@ use super::read::fetch_subtrees;
 use crate::error::StoreError;
 use crate::store::Store;
 
-/// How many leaves the self-check reads at a time.
+/// How many leaves (and checkpoints) the self-check reads at a time: memory stays bounded
+/// however long the log and however many checkpoints were signed.
 const PAGE: u64 = 2_000;
+
+/// The stored checkpoints not yet checked, read a page at a time, smallest first.
+struct Due<'a> {
+    store: &'a Store,
+    verifier_key: &'a str,
+    /// The next checkpoints, smallest first.
+    page: std::collections::VecDeque<crate::audit::StoredCheckpoint>,
+    /// The size of the last checkpoint read; `None` before the first page.
+    read_up_to: Option<u64>,
+    /// No checkpoint is left to read.
+    exhausted: bool,
+}
+
+impl<'a> Due<'a> {
+    fn new(store: &'a Store, verifier_key: &'a str) -> Self {
+        Self {
+            store,
+            verifier_key,
+            page: Default::default(),
+            read_up_to: None,
+            exhausted: false,
+        }
+    }
+
+    /// Checks every checkpoint of exactly `size` events: its signature and columns, and
+    /// (given) that `root` is its root. Smaller unchecked ones cannot exist: sizes are
+    /// visited in order.
+    async fn check_up_to(
+        &mut self,
+        size: u64,
+        root: Option<netral_audit::Hash>,
+        findings: &mut Vec<LogFinding>,
+    ) -> Result<(), StoreError> {
+        loop {
+            if self.page.is_empty() && !self.exhausted {
+                let next = self
+                    .store
+                    .audit_checkpoint_page(self.read_up_to, PAGE)
+                    .await?;
+                self.exhausted = next.len() < PAGE as usize;
+                self.read_up_to = next.last().map(|cp| cp.tree_size).or(self.read_up_to);
+                self.page.extend(next);
+            }
+            let Some(cp) = self.page.front() else {
+                return Ok(());
+            };
+            if cp.tree_size > size {
+                return Ok(());
+            }
+            match checkpoint::open(&cp.note, self.verifier_key) {
+                Ok(body) if body.tree_size == cp.tree_size && body.root == cp.root => {}
+                Ok(_) => findings.push(LogFinding::Checkpoint {
+                    tree_size: cp.tree_size,
+                    why: "its columns disagree with its signed note".into(),
+                }),
+                Err(err) => findings.push(LogFinding::Checkpoint {
+                    tree_size: cp.tree_size,
+                    why: err.to_string(),
+                }),
+            }
+            if root.is_some_and(|root| root != cp.root) {
+                findings.push(LogFinding::Root {
+                    tree_size: cp.tree_size,
+                });
+            }
+            self.page.pop_front();
+        }
+    }
+}
 
 /// Something the self-check found wrong. Its text names positions and sizes, never content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,26 +131,14 @@ impl Store {
     /// intact.
     pub async fn check_audit_log(&self, verifier_key: &str) -> Result<Vec<LogFinding>, StoreError> {
         let mut findings = Vec::new();
-        let checkpoints = self.audit_checkpoints().await?;
-        for cp in &checkpoints {
-            match checkpoint::open(&cp.note, verifier_key) {
-                Ok(body) if body.tree_size == cp.tree_size && body.root == cp.root => {}
-                Ok(_) => findings.push(LogFinding::Checkpoint {
-                    tree_size: cp.tree_size,
-                    why: "its columns disagree with its signed note".into(),
-                }),
-                Err(err) => findings.push(LogFinding::Checkpoint {
-                    tree_size: cp.tree_size,
-                    why: err.to_string(),
-                }),
-            }
-        }
-        let end = checkpoints.last().map_or(0, |cp| cp.tree_size);
+        let Some(latest) = self.audit_checkpoint(None).await? else {
+            return Ok(findings);
+        };
+        let end = latest.tree_size;
+        let mut due = Due::new(self, verifier_key);
+        let empty = Some(netral_audit::tree::empty_root());
+        due.check_up_to(0, empty, &mut findings).await?;
         let mut edge = CompactRange::new();
-        let mut due = checkpoints.iter().peekable();
-        while due.peek().is_some_and(|cp| cp.tree_size == 0) {
-            due.next();
-        }
         while edge.size() < end {
             let page = self.audit_leaves(edge.size(), end, PAGE).await?;
             if page.is_empty() {
@@ -103,13 +161,8 @@ impl Store {
                     });
                 }
                 edge.push(hash, |_, _| {});
-                while let Some(cp) = due.next_if(|cp| cp.tree_size == edge.size()) {
-                    if cp.root != edge.root() {
-                        findings.push(LogFinding::Root {
-                            tree_size: cp.tree_size,
-                        });
-                    }
-                }
+                due.check_up_to(edge.size(), Some(edge.root()), &mut findings)
+                    .await?;
             }
         }
         if findings.is_empty() && end > 0 {

@@ -202,7 +202,7 @@ impl Store {
         }
         query
             .order_by_asc(E::Sequence)
-            .limit(limit)
+            .limit(limit.min(i64::MAX as u64))
             .all(&self.db)
             .await?
             .into_iter()
@@ -222,7 +222,7 @@ impl Store {
             .filter(events::Column::Sequence.gte(start as i64))
             .filter(events::Column::Sequence.lt(end as i64))
             .order_by_asc(events::Column::Sequence)
-            .limit(limit)
+            .limit(limit.min(i64::MAX as u64))
             .all(&self.db)
             .await?
             .into_iter()
@@ -272,8 +272,22 @@ impl Store {
 
     /// Every stored checkpoint, smallest first.
     pub async fn audit_checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
-        checkpoints::Entity::find()
+        self.audit_checkpoint_page(None, u64::MAX).await
+    }
+
+    /// At most `limit` stored checkpoints larger than `after`, smallest first.
+    pub async fn audit_checkpoint_page(
+        &self,
+        after: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let mut query = checkpoints::Entity::find();
+        if let Some(after) = after {
+            query = query.filter(checkpoints::Column::TreeSize.gt(after as i64));
+        }
+        query
             .order_by_asc(checkpoints::Column::TreeSize)
+            .limit(limit.min(i64::MAX as u64))
             .all(&self.db)
             .await?
             .into_iter()

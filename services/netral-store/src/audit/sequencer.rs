@@ -43,7 +43,7 @@ impl Store {
             .column(events::Column::LeafHash)
             .filter(events::Column::Sequence.is_null())
             .order_by_asc(events::Column::Id)
-            .limit(batch)
+            .limit(batch.min(i64::MAX as u64))
             .into_tuple()
             .all(&txn)
             .await?;
