@@ -48,11 +48,15 @@ pub enum StoreError {
     /// step was committed, and the same request may be sent again.
     #[error("the step's commit failed: {0}")]
     Commit(String),
-    /// The step's answer never came: the writer lanes stopped (the store is shutting down)
-    /// or the step's job was lost with a panic that rolled its batch back. Nothing was
-    /// written.
+    /// The writer lanes stopped (the store is shutting down): the step was not queued and
+    /// nothing was written.
     #[error("the store's writer has stopped")]
     WriterStopped,
+    /// The step was queued but its answer never came: its job panicked, which rolled its
+    /// whole batch back. Nothing was written; sending it again would panic again, so this is
+    /// a bug to report, not an outage to wait out.
+    #[error("the step was lost: its job panicked and its batch was rolled back")]
+    StepLost,
     /// A test asked the store to fail at a fail point; nothing of the step was committed.
     #[error("injected failure")]
     InjectedFailure,

@@ -122,7 +122,7 @@ impl Store {
             reply,
         };
         self.writers.submit(case, Box::new(job)).await?;
-        answer.await.map_err(|_| StoreError::WriterStopped)?
+        answer.await.map_err(|_| StoreError::StepLost)?
     }
 }
 

@@ -92,6 +92,10 @@ mod tests {
         ))));
         assert!(!StoreError::StaleEtag.is_transient());
         assert!(!StoreError::Corrupt("cases.state".into()).is_transient());
+        assert!(
+            !StoreError::StepLost.is_transient(),
+            "a step whose job panicked would panic again"
+        );
     }
 
     #[test]

@@ -85,7 +85,7 @@ impl Store {
         self.writers
             .submit(lane_key, Box::new(RecordJob { records, reply }))
             .await?;
-        answer.await.map_err(|_| StoreError::WriterStopped)?
+        answer.await.map_err(|_| StoreError::StepLost)?
     }
 }
 

@@ -332,7 +332,7 @@ async fn a_panicking_step_rolls_back_its_batch_and_the_lane_goes_on() {
 
         let lost = panicking.await.unwrap();
         assert!(
-            matches!(lost, Err(ExecuteError::Store(StoreError::WriterStopped))),
+            matches!(lost, Err(ExecuteError::Store(StoreError::StepLost))),
             "{}: {lost:?}",
             db.label
         );
