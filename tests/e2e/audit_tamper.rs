@@ -113,3 +113,45 @@ async fn an_altered_leaf_fails_offline_verification_and_the_self_check_raises_an
         alerts[0].reason
     );
 }
+
+#[tokio::test]
+async fn the_hourly_check_reverifies_what_the_log_gained_since_the_last_one() {
+    let app = spawn_app().await;
+    let keeper = app.audit_keeper();
+    app.register("bawaslu-kotabaru", fixtures::kotabaru_social_media_like())
+        .await
+        .unwrap();
+    let first = keeper.checkpoint_now().await.unwrap().tree_size;
+    assert!(keeper.self_check_newest().await.unwrap().is_empty());
+
+    // More events and a checkpoint; then one of the new leaves is rewritten.
+    app.register("bawaslu-kotabaru", fixtures::kotabaru_social_media_like())
+        .await
+        .unwrap();
+    let second = keeper.checkpoint_now().await.unwrap().tree_size;
+    assert!(second > first);
+    let db = Database::connect(app.database_url.as_str()).await.unwrap();
+    let backend = db.get_database_backend();
+    let update = match backend {
+        DbBackend::Postgres => "UPDATE audit_events SET leaf = $1 WHERE sequence = $2",
+        _ => "UPDATE audit_events SET leaf = ? WHERE sequence = ?",
+    };
+    let forged = netral_audit::leaf::encode(&pb::AuditLeaf {
+        action: "REGISTER".into(),
+        ..Default::default()
+    });
+    db.execute(Statement::from_sql_and_values(
+        backend,
+        update,
+        [forged.into(), (first as i64).into()],
+    ))
+    .await
+    .unwrap();
+    let findings = keeper.self_check_newest().await.unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.to_string().contains(&format!("sequence {first}"))),
+        "{findings:?}"
+    );
+}

@@ -73,8 +73,12 @@ pub struct AuditSettings {
     /// How often a checkpoint is signed when the log grew, in seconds (also on demand:
     /// `GetCheckpoint` for the latest signs the head if it moved).
     pub checkpoint_interval_s: u64,
-    /// How often the server re-verifies the stored log against its checkpoints, in seconds.
+    /// How often the server re-verifies the newest part of the stored log (what was added
+    /// since the last check) against the checkpoints signed since, in seconds.
     pub self_check_interval_s: u64,
+    /// Every how many self-checks one re-verifies the whole log from its first event
+    /// (with the hourly default, 24: once a day).
+    pub full_check_every: u32,
 }
 
 impl Default for AuditSettings {
@@ -87,6 +91,7 @@ impl Default for AuditSettings {
             sequence_batch: 1000,
             checkpoint_interval_s: 60,
             self_check_interval_s: 3600,
+            full_check_every: 24,
         }
     }
 }
@@ -376,6 +381,7 @@ impl Settings {
                 "audit.self_check_interval_s",
                 self.audit.self_check_interval_s == 0,
             ),
+            ("audit.full_check_every", self.audit.full_check_every == 0),
         ];
         if let Some((key, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {
             return refuse(format!("{key} must be greater than 0"));

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use netral_audit::CompactRange;
 use netral_proto::v1 as pb;
 use netral_store::Store;
 use netral_store::audit::{LogFinding, StoredCheckpoint};
@@ -29,6 +30,9 @@ pub struct LogKeeper {
     clock: Clock,
     /// Most events one sequencing transaction takes.
     batch: u64,
+    /// The right edge the last clean self-check recomputed, where the next one starts;
+    /// `None` until a full check has run.
+    checked: Arc<std::sync::Mutex<Option<CompactRange>>>,
 }
 
 impl std::fmt::Debug for LogKeeper {
@@ -47,6 +51,7 @@ impl LogKeeper {
             keys,
             clock,
             batch: u64::from(batch.max(1)),
+            checked: Arc::default(),
         }
     }
 
@@ -85,10 +90,36 @@ impl LogKeeper {
             .ok_or_else(|| Error::Unexpected("no checkpoint after signing one".into()))
     }
 
-    /// Re-verifies the stored log against its checkpoints; on a finding, logs it and appends
-    /// an `ALERT` audit event naming what was found (positions and sizes only).
+    /// Re-verifies the whole stored log against its checkpoints; on a finding, logs it and
+    /// appends an `ALERT` audit event naming what was found (positions and sizes only).
     pub async fn self_check(&self) -> Result<Vec<LogFinding>, Error> {
-        let findings = self.store.check_audit_log(self.keys.verifier_key()).await?;
+        self.check(CompactRange::new()).await
+    }
+
+    /// Re-verifies the newest part of the log: what was added since the last clean check,
+    /// against the checkpoints signed since (a full check when none ran yet).
+    pub async fn self_check_newest(&self) -> Result<Vec<LogFinding>, Error> {
+        let start = self.remembered().unwrap_or_default();
+        self.check(start).await
+    }
+
+    fn remembered(&self) -> Option<CompactRange> {
+        self.checked.lock().ok().and_then(|edge| edge.clone())
+    }
+
+    async fn check(&self, start: CompactRange) -> Result<Vec<LogFinding>, Error> {
+        let (findings, edge) = self
+            .store
+            .check_audit_log_from(self.keys.verifier_key(), start)
+            .await?;
+        if findings.is_empty() {
+            if let Ok(mut checked) = self.checked.lock() {
+                *checked = Some(edge);
+            }
+        } else if let Ok(mut checked) = self.checked.lock() {
+            // The next check starts from the beginning again.
+            *checked = None;
+        }
         if let Some(first) = findings.first() {
             tracing::error!(
                 findings = findings.len(),
@@ -140,11 +171,20 @@ impl LogKeeper {
             }
         });
         let keeper = self.clone();
-        let mut check_every = every(settings.self_check_interval_s.saturating_mul(1000));
+        let period = Duration::from_secs(settings.self_check_interval_s.max(1));
+        let full_every = settings.full_check_every.max(1);
         let self_check = tokio::spawn(async move {
-            loop {
+            // Not at start: a replica's start must not rescan a long log.
+            let mut check_every =
+                tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            check_every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            for round in 1u64.. {
                 check_every.tick().await;
-                if let Err(err) = keeper.self_check().await {
+                let checked = match round % u64::from(full_every) {
+                    0 => keeper.self_check().await,
+                    _ => keeper.self_check_newest().await,
+                };
+                if let Err(err) = checked {
                     tracing::warn!(error = %err, "the audit log self-check could not run");
                 }
             }

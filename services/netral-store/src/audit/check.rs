@@ -130,15 +130,39 @@ impl Store {
     /// leaf hashes and the right edge's stored subtrees. An empty list means the log is
     /// intact.
     pub async fn check_audit_log(&self, verifier_key: &str) -> Result<Vec<LogFinding>, StoreError> {
+        Ok(self
+            .check_audit_log_from(verifier_key, CompactRange::new())
+            .await?
+            .0)
+    }
+
+    /// Checks only the newest part of the log: from `start`, the right edge a previous check
+    /// recomputed (whose stored subtrees must still be as recomputed then), up to the latest
+    /// checkpoint, against every checkpoint signed since. Answers the findings and the right
+    /// edge reached, to start from next time.
+    pub async fn check_audit_log_from(
+        &self,
+        verifier_key: &str,
+        start: CompactRange,
+    ) -> Result<(Vec<LogFinding>, CompactRange), StoreError> {
         let mut findings = Vec::new();
         let Some(latest) = self.audit_checkpoint(None).await? else {
-            return Ok(findings);
+            return Ok((findings, start));
         };
         let end = latest.tree_size;
+        if end < start.size() {
+            findings.push(LogFinding::Root { tree_size: end });
+            return Ok((findings, start));
+        }
         let mut due = Due::new(self, verifier_key);
-        let empty = Some(netral_audit::tree::empty_root());
-        due.check_up_to(0, empty, &mut findings).await?;
-        let mut edge = CompactRange::new();
+        if start.size() == 0 {
+            let empty = Some(netral_audit::tree::empty_root());
+            due.check_up_to(0, empty, &mut findings).await?;
+        } else {
+            due.read_up_to = Some(start.size());
+            findings.extend(self.check_right_edge(&start, start.size()).await?);
+        }
+        let mut edge = start;
         while edge.size() < end {
             let page = self.audit_leaves(edge.size(), end, PAGE).await?;
             if page.is_empty() {
@@ -152,7 +176,7 @@ impl Store {
                     findings.push(LogFinding::Missing {
                         sequence: edge.size(),
                     });
-                    return Ok(findings);
+                    return Ok((findings, edge));
                 }
                 let hash = leaf_hash(&row.leaf);
                 if hash != row.leaf_hash || netral_audit::leaf::decode(&row.leaf).is_err() {
@@ -168,7 +192,7 @@ impl Store {
         if findings.is_empty() && end > 0 {
             findings.extend(self.check_right_edge(&edge, end).await?);
         }
-        Ok(findings)
+        Ok((findings, edge))
     }
 
     /// Compares the stored subtrees tiling `[0, end)` with the recomputed ones.
