@@ -55,8 +55,19 @@ async fn an_altered_leaf_fails_offline_verification_and_the_self_check_raises_an
     netral(&app, &["export", "--out", first]).await.unwrap();
     let verified = netral(&app, &["verify", first]).await.unwrap();
     assert!(verified.contains("verified"), "{verified}");
+    let history = netral(&app, &["history", &case.name, "--json"])
+        .await
+        .unwrap();
+    let actions: Vec<String> = history
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["action"].to_string())
+        .collect();
+    assert_eq!(actions, ["\"REGISTER\"", "\"FORWARD\""]);
+    // Event 0 is the start's directory sync, 1 the registration, 2 the forwarding.
+    let proved = netral(&app, &["prove", "2"]).await.unwrap();
+    assert!(proved.contains("FORWARD") && proved.contains("included"), "{proved}");
 
-    // Someone rewrites the forwarding's leaf (sequence 1) in the database.
+    // Someone rewrites the registration's leaf (sequence 1) in the database.
     let db = Database::connect(app.database_url.as_str()).await.unwrap();
     let backend = db.get_database_backend();
     let select =
@@ -82,6 +93,11 @@ async fn an_altered_leaf_fails_offline_verification_and_the_self_check_raises_an
     netral(&app, &["export", "--out", second]).await.unwrap();
     let refused = netral(&app, &["verify", second]).await.unwrap_err();
     assert!(format!("{refused:#}").contains("root"), "{refused:#}");
+    let refused = netral(&app, &["prove", "1"]).await.unwrap_err();
+    assert!(
+        !format!("{refused:#}").is_empty(),
+        "the altered leaf cannot be proved"
+    );
     let kept = format!("{first}.checkpoint");
     let refused = netral(&app, &["verify", second, "--trusted-checkpoint", &kept])
         .await
