@@ -39,6 +39,19 @@ impl CaseApi {
         method: &'static str,
         parsed: Result<(Target, Command), Error>,
     ) -> Result<pb::Case, Error> {
+        self.step_at(req, method, self.state.clock.now(), parsed)
+            .await
+    }
+
+    /// [`Self::step`] at the instant `at`, read once by a handler that also parsed the
+    /// request with it (a forwarding names the examiner of that day).
+    async fn step_at<Req: Message>(
+        &self,
+        req: &Request<Req>,
+        method: &'static str,
+        at: chrono::DateTime<chrono::Utc>,
+        parsed: Result<(Target, Command), Error>,
+    ) -> Result<pb::Case, Error> {
         let caller = self.state.caller(req).await?;
         let (target, command) = parsed?;
         let mutation = Mutation {
@@ -46,7 +59,7 @@ impl CaseApi {
             request_id: target.request_id,
             method,
             request_digest: request_digest(method, req.get_ref()),
-            at: self.state.clock.now(),
+            at,
             origin: crate::audit::Origin::of(req),
         };
         let case = target.case_id;
@@ -58,10 +71,12 @@ impl CaseApi {
         self.state.audited(req, caller, Some(case), result).await
     }
 
-    /// The examiner of the day, for a forwarding.
-    fn examiner_today(&self) -> Result<netral_domain::AgencyId, Error> {
-        let today = Clock::date_of(self.state.clock.now());
-        let examiner = self.state.directory.examiner_on(today)?;
+    /// The examiner on the day of `at`, for a forwarding.
+    fn examiner_on(
+        &self,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<netral_domain::AgencyId, Error> {
+        let examiner = self.state.directory.examiner_on(Clock::date_of(at))?;
         Ok(examiner.id.clone())
     }
 }
@@ -126,6 +141,8 @@ impl CaseService for CaseApi {
         req: Request<pb::ForwardCaseRequest>,
     ) -> Result<Response<pb::ForwardCaseResponse>, Status> {
         let m = req.get_ref();
+        // One instant for the examiner's day and the step: no forwarding straddles midnight.
+        let now = self.state.clock.now();
         let parsed = parse::text_step(
             &m.name,
             &m.etag,
@@ -139,13 +156,13 @@ impl CaseService for CaseApi {
                 target,
                 Command::Forward {
                     letter_number,
-                    examiner: self.examiner_today()?,
+                    examiner: self.examiner_on(now)?,
                 },
             ))
         });
         case_reply!(
             ForwardCaseResponse,
-            self.step(&req, "ForwardCase", parsed).await
+            self.step_at(&req, "ForwardCase", now, parsed).await
         )
     }
 
