@@ -65,7 +65,10 @@ async fn an_altered_leaf_fails_offline_verification_and_the_self_check_raises_an
     assert_eq!(actions, ["\"REGISTER\"", "\"FORWARD\""]);
     // Event 0 is the start's directory sync, 1 the registration, 2 the forwarding.
     let proved = netral(&app, &["prove", "2"]).await.unwrap();
-    assert!(proved.contains("FORWARD") && proved.contains("included"), "{proved}");
+    assert!(
+        proved.contains("FORWARD") && proved.contains("included"),
+        "{proved}"
+    );
 
     // Someone rewrites the registration's leaf (sequence 1) in the database.
     let db = Database::connect(app.database_url.as_str()).await.unwrap();
