@@ -17,9 +17,21 @@
 //! | `sql_steps` | (c)'s statements and the rows each step writes |
 //! | [`report`] | the flat report and the `--json` file |
 //! | `table` | the table printed for people |
+//! | [`audit`] | `netral bench audit`: the audit log at scale, seeded, read, exported and verified |
+//! | `audit_synth`, `audit_seed` | its synthetic log and how it is written into the database |
+//! | `audit_server`, `audit_measure`, `audit_verify` | its server, reads (a) (b) and verification (c) |
+//! | [`audit_report`] | its report; `audit_progress` its progress lines |
 //!
 //! Later modes (reads, inbox streams, a soak) join [`BenchMode`].
 
+pub mod audit;
+mod audit_measure;
+mod audit_progress;
+pub mod audit_report;
+mod audit_seed;
+mod audit_server;
+mod audit_synth;
+mod audit_verify;
 mod database;
 mod drive;
 mod floor;
@@ -32,6 +44,8 @@ mod sql_floor;
 mod sql_steps;
 mod table;
 
+#[cfg(test)]
+mod audit_tests;
 #[cfg(test)]
 mod tests;
 
@@ -55,11 +69,16 @@ pub enum BenchMode {
     /// checks), of the write path alone (the same transitions through the store) and of the
     /// rows alone (the same writes as bare SQL).
     Lifecycle(lifecycle::LifecycleArgs),
+    /// Seed a signed audit log of N events (10 million by default) into the database, serve
+    /// it, and compare GetCaseHistory and a filtered ListAuditEvents page with the same rows
+    /// by raw SQL, and the offline verification of its export with `sha256sum`.
+    Audit(audit::AuditArgs),
 }
 
 /// Runs a `netral bench` mode, writing its table to `out`.
 pub async fn run(args: BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     match args.mode {
         BenchMode::Lifecycle(args) => lifecycle::run(&args, out).await.map(|_| ()),
+        BenchMode::Audit(args) => audit::run(&args, out).await.map(|_| ()),
     }
 }
