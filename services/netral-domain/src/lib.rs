@@ -9,6 +9,7 @@
 pub mod case;
 pub mod catalogue;
 pub mod ids;
+pub mod inbox;
 pub mod policy;
 pub mod state;
 

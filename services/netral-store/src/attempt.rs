@@ -63,7 +63,7 @@ pub(crate) async fn attempt<E, F>(
     meta: &MutationMeta,
     step: F,
     fail_points: &FailPoints,
-) -> Result<(CaseRecord, Vec<u8>), Failure<E>>
+) -> Result<(CaseRecord, Vec<u8>, Vec<String>), Failure<E>>
 where
     F: FnOnce(Option<CaseRecord>) -> Result<Applied, E>,
 {
@@ -96,6 +96,8 @@ where
         .map_err(|e| race_or_fail(e, StoreError::StaleEtag))?;
     insert_event(conn, meta, &applied).await?;
     crate::audit::record::insert(conn, &applied.audit).await?;
+    crate::inbox::record::insert(conn, meta, &applied.case, &applied.outcome, &applied.inbox)
+        .await?;
     if fail_points.take_after_case_write() {
         return Err(StoreError::InjectedFailure.into());
     }
@@ -112,7 +114,12 @@ where
         .exec_without_returning(conn)
         .await
         .map_err(|e| race_or_fail(e, StoreError::StaleEtag))?;
-    Ok((applied.case.basic(), applied.response))
+    let recipients = applied
+        .inbox
+        .iter()
+        .map(|m| m.recipient.as_str().to_owned())
+        .collect();
+    Ok((applied.case.basic(), applied.response, recipients))
 }
 
 /// Refuses a step result the store must not persist as given.
@@ -136,6 +143,14 @@ fn check_step(
     {
         return Err(StoreError::InvalidStep(
             "the audit event does not record this step",
+        ));
+    }
+    let mut recipients: Vec<_> = applied.inbox.iter().map(|m| &m.recipient).collect();
+    recipients.sort();
+    recipients.dedup();
+    if recipients.len() != applied.inbox.len() || recipients.contains(&&meta.actor) {
+        return Err(StoreError::InvalidStep(
+            "inbox messages must go to distinct recipients other than the actor",
         ));
     }
     let size_before = before.map(|b| b.case.size).unwrap_or_default();

@@ -25,6 +25,9 @@ pub enum StoreError {
     /// A case with this case id or registration number is already registered.
     #[error("a case with this id or registration number is already registered")]
     DuplicateRegistration,
+    /// An acknowledgement named a cursor that is none of the agency's messages.
+    #[error("the cursor names none of the agency's inbox messages")]
+    UnknownCursor,
     /// The database failed or could not be reached.
     #[error("database: {0}")]
     Database(#[from] DbErr),

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use netral_domain::case::{CaseRecord, StepOutcome};
 use netral_domain::{AgencyId, CaseId};
-use sea_orm::DbErr;
+use sea_orm::{ConnectionTrait, DbErr};
 use tokio::sync::oneshot;
 
 use crate::attempt::{Failure, attempt, find_key, replay};
@@ -58,6 +58,9 @@ pub struct Applied {
     /// The step's audit event, appended in the step's transaction: the step and its audit
     /// record commit together or not at all. It must name the case and the action.
     pub audit: crate::audit::AuditRecord,
+    /// The step's inbox messages, one per recipient (never the actor), inserted in the
+    /// step's transaction: delivered if and only if the step commits.
+    pub inbox: Vec<crate::inbox::InboxRecord>,
 }
 
 /// How a mutation ended.
@@ -119,6 +122,7 @@ impl Store {
             meta,
             step,
             fail_points: self.fail_points().clone(),
+            inbox_signals: self.inbox.clone(),
             reply,
         };
         self.writers.submit(case, Box::new(job)).await?;
@@ -131,6 +135,8 @@ struct StepJob<E, F> {
     meta: MutationMeta,
     step: F,
     fail_points: FailPoints,
+    /// Told after the commit which agencies' inboxes received messages.
+    inbox_signals: std::sync::Arc<crate::inbox::InboxSignals>,
     reply: oneshot::Sender<Result<Executed, ExecuteError<E>>>,
 }
 
@@ -145,12 +151,18 @@ where
                 meta,
                 step,
                 fail_points,
+                inbox_signals,
                 reply,
             } = *self;
-            let result = in_savepoint(savepoint, &meta, step, &fail_points).await;
+            let (result, recipients) = in_savepoint(savepoint, &meta, step, &fail_points).await;
+            let backend = savepoint.txn().get_database_backend();
+            let signals = inbox_signals;
             let settle: Settle = Box::new(move |committed| {
                 let answer = match committed {
-                    Ok(()) => result,
+                    Ok(()) => {
+                        signals.committed(backend, recipients.iter().map(String::as_str));
+                        result
+                    }
                     Err(why) => Err(StoreError::Commit(why).into()),
                 };
                 // The caller may have gone away (deadline, cancellation): nothing to answer.
@@ -165,19 +177,49 @@ where
     }
 }
 
-/// Runs one step after `savepoint`, rolling back to it when the step fails.
+/// Runs one step after `savepoint`, rolling back to it when the step fails; with the
+/// recipients of the inbox messages it wrote.
 async fn in_savepoint<E, F>(
     savepoint: &Savepoint<'_>,
     meta: &MutationMeta,
     step: F,
     fail_points: &FailPoints,
-) -> Result<Executed, ExecuteError<E>>
+) -> (Result<Executed, ExecuteError<E>>, Vec<String>)
+where
+    F: FnOnce(Option<CaseRecord>) -> Result<Applied, E>,
+{
+    match undo_on_failure(savepoint, meta, step, fail_points).await {
+        Ok(Written::Applied(case, response, recipients)) => {
+            (Ok(Executed::Applied(case, response)), recipients)
+        }
+        Ok(Written::Replayed(response)) => (Ok(Executed::Replayed(response)), Vec::new()),
+        Err(err) => (Err(err), Vec::new()),
+    }
+}
+
+/// What a step's savepoint holds at its end.
+enum Written {
+    /// The step's writes: the case (BASIC view), its reply and its inbox's recipients.
+    Applied(CaseRecord, Vec<u8>, Vec<String>),
+    /// Nothing: the request was applied before, and this is its first reply.
+    Replayed(Vec<u8>),
+}
+
+/// [`in_savepoint`]'s work: the step's writes, or a rollback and the answer to a refusal.
+async fn undo_on_failure<E, F>(
+    savepoint: &Savepoint<'_>,
+    meta: &MutationMeta,
+    step: F,
+    fail_points: &FailPoints,
+) -> Result<Written, ExecuteError<E>>
 where
     F: FnOnce(Option<CaseRecord>) -> Result<Applied, E>,
 {
     let txn = savepoint.txn();
     let refusal = match attempt(txn, meta, step, fail_points).await {
-        Ok((case, response)) => return Ok(Executed::Applied(case, response)),
+        Ok((case, response, recipients)) => {
+            return Ok(Written::Applied(case, response, recipients));
+        }
         Err(Failure::Fail(ExecuteError::Step(refusal))) => ExecuteError::Step(refusal),
         Err(Failure::Race(err)) => ExecuteError::Store(err),
         Err(Failure::Fail(err)) => {
@@ -190,7 +232,7 @@ where
     // its number is taken, its key is stored): answer it from its key, and refuse a request
     // id reused for another request.
     match find_key(txn, meta).await? {
-        Some(key) => Ok(Executed::Replayed(replay(key, meta)?)),
+        Some(key) => Ok(Written::Replayed(replay(key, meta)?)),
         None => Err(refusal),
     }
 }

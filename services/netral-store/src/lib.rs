@@ -17,6 +17,7 @@ mod entity;
 mod erasure;
 mod error;
 mod execute;
+pub mod inbox;
 pub mod migration;
 mod query;
 mod retention;
@@ -33,6 +34,8 @@ pub use children::CaseView;
 pub use directory::AgencyRecord;
 pub use error::StoreError;
 pub use execute::{Applied, ExecuteError, Executed, MutationMeta};
+pub use inbox::ack::AckRequest;
+pub use inbox::{InboxBacklog, InboxMessage, InboxQuery, InboxRecord, InboxSignals, InboxStatus};
 pub use query::{CaseEventRow, CaseQuery, TableCounts, Visibility};
 pub use store::{FailPoints, SQLITE_BUSY_TIMEOUT, SQLITE_FILE_NAME, Store};
 

@@ -38,6 +38,10 @@ impl Store {
             )
             .exec(&self.db)
             .await?;
-        Ok(deleted.rows_affected)
+        let acks = crate::entity::inbox::ack_requests::Entity::delete_many()
+            .filter(crate::entity::inbox::ack_requests::Column::CreatedAt.lt(before))
+            .exec(&self.db)
+            .await?;
+        Ok(deleted.rows_affected + acks.rows_affected)
     }
 }

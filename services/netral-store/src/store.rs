@@ -34,6 +34,8 @@ pub struct Store {
     pub(crate) writers: Writers,
     /// Test-only switches that make a write fail at a chosen point.
     fail_points: FailPoints,
+    /// Wakes the inbox streams of agencies that received messages.
+    pub(crate) inbox: Arc<crate::inbox::InboxSignals>,
 }
 
 /// Switches that make the next write fail at a chosen point, so tests can prove that a
@@ -118,6 +120,7 @@ impl Store {
             db,
             writers,
             fail_points: FailPoints::default(),
+            inbox: Arc::default(),
         })
     }
 

@@ -16,4 +16,4 @@ pub use record::{
 };
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -8,15 +8,15 @@ use crate::ids::{CaseId, Nip, SubjectId};
 use crate::policy::{AgencyProfile, Denial, Role, RoleGrant};
 use crate::state::{Action, CaseState, TransitionError};
 
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+pub(crate) fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+pub(crate) fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     day(y, m, d).and_hms_opt(3, 0, 0).unwrap().and_utc()
 }
 
-fn agency(id: &str, region: Option<&str>, grants: Vec<RoleGrant>) -> AgencyProfile {
+pub(crate) fn agency(id: &str, region: Option<&str>, grants: Vec<RoleGrant>) -> AgencyProfile {
     AgencyProfile {
         id: id.parse().unwrap(),
         jurisdiction: region.map(|r| r.parse().unwrap()),
@@ -24,14 +24,14 @@ fn agency(id: &str, region: Option<&str>, grants: Vec<RoleGrant>) -> AgencyProfi
     }
 }
 
-struct World {
-    catalogue: Catalogue,
-    bawaslu: AgencyProfile,
-    bkn: AgencyProfile,
-    ppk: AgencyProfile,
+pub(crate) struct World {
+    pub(crate) catalogue: Catalogue,
+    pub(crate) bawaslu: AgencyProfile,
+    pub(crate) bkn: AgencyProfile,
+    pub(crate) ppk: AgencyProfile,
 }
 
-fn world() -> World {
+pub(crate) fn world() -> World {
     let since = day(2018, 1, 1);
     World {
         catalogue: Catalogue::bundled().unwrap(),
@@ -82,7 +82,11 @@ fn filing() -> NewCase {
     }
 }
 
-fn ctx<'a>(w: &'a World, actor: &'a AgencyProfile, when: DateTime<Utc>) -> StepContext<'a> {
+pub(crate) fn ctx<'a>(
+    w: &'a World,
+    actor: &'a AgencyProfile,
+    when: DateTime<Utc>,
+) -> StepContext<'a> {
     StepContext {
         actor,
         now: when,
@@ -92,13 +96,13 @@ fn ctx<'a>(w: &'a World, actor: &'a AgencyProfile, when: DateTime<Utc>) -> StepC
     }
 }
 
-fn registered(w: &World) -> CaseRecord {
+pub(crate) fn registered(w: &World) -> CaseRecord {
     CaseRecord::register(CaseId::new(), filing(), &ctx(w, &w.bawaslu, at(2024, 9, 4)))
         .unwrap()
         .0
 }
 
-fn recommend() -> Command {
+pub(crate) fn recommend() -> Command {
     Command::RecommendSanction(Recommendation {
         track: SanctionTrack::Level(SanctionLevel::Severe),
         moral: None,
@@ -179,7 +183,7 @@ fn a_refused_step_leaves_the_record_untouched() {
     assert_eq!(case, before);
 }
 
-fn sanction_recommended(w: &World) -> CaseRecord {
+pub(crate) fn sanction_recommended(w: &World) -> CaseRecord {
     let mut case = registered(w);
     case.apply(
         Command::Forward {

@@ -8,5 +8,6 @@ pub(crate) mod case_children;
 pub(crate) mod case_events;
 pub(crate) mod cases;
 pub(crate) mod idempotency_keys;
+pub(crate) mod inbox;
 pub(crate) mod role_grants;
 pub(crate) mod subjects;

@@ -59,6 +59,7 @@ async fn gated_note(store: &Store, case: &CaseRecord, gate: Arc<Gate>, n: usize)
             to: case.state,
         };
         Ok::<_, StepError>(Applied {
+            inbox: Vec::new(),
             audit: super::fixtures::audit_for(&case, &outcome, at(2024, 9, 5)),
             response: response_of(&case),
             event_payload: serde_json::json!({}),

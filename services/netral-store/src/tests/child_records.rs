@@ -238,6 +238,7 @@ async fn rewrite(
         change(&mut case);
         case.version += 1;
         Ok::<_, StepError>(Applied {
+            inbox: Vec::new(),
             audit: super::fixtures::audit_for(&case, &outcome, at(2024, 10, 2)),
             response: response_of(&case),
             event_payload: serde_json::json!({}),

@@ -349,6 +349,7 @@ async fn a_step_result_the_store_must_not_persist_is_refused() {
                 };
                 case.version += 2; // skips a version: the etag history would have a hole
                 Ok::<_, StepError>(Applied {
+                    inbox: Vec::new(),
                     audit: super::fixtures::audit_for(&case, &outcome, at(2024, 9, 5)),
                     response: vec![],
                     event_payload: serde_json::json!({}),

@@ -17,7 +17,9 @@ use netral_domain::{AgencyId, CaseId};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::{Applied, ExecuteError, Executed, MutationMeta, Store};
+use netral_domain::inbox::{RoleHolders, recipients};
+
+use crate::{Applied, ExecuteError, Executed, InboxRecord, MutationMeta, Store};
 
 /// The method tests register cases with.
 pub(crate) const REGISTER: &str = "netral.v1.CaseService/RegisterCase";
@@ -167,6 +169,7 @@ pub(crate) async fn register_by(
             let (case, outcome) = CaseRecord::register(id, filing, &ctx(&catalogue, &office, now))?;
             let event_payload = serde_json::json!({ "registration_number": number });
             Ok(Applied {
+                inbox: inbox_for(&case, &outcome, &office.id),
                 audit: super::fixtures::audit_for(&case, &outcome, now),
                 response: response_of(&case),
                 case,
@@ -219,6 +222,7 @@ pub(crate) async fn step(
             let payload = serde_json::json!({ "command": format!("{command:?}") });
             let outcome = case.apply(command, &ctx(&catalogue, &actor, now))?;
             Ok(Applied {
+                inbox: inbox_for(&case, &outcome, &actor.id),
                 audit: super::fixtures::audit_for(&case, &outcome, now),
                 response: response_of(&case),
                 case,
@@ -228,6 +232,32 @@ pub(crate) async fn step(
         })
         .await
 }
+
+/// The inbox messages the domain routes for `outcome` by `actor` on `case`, with BKN as the
+/// personnel registry and Kemendagri as the regional overseer; the snapshot is
+/// [`response_of`] the case and the trace context a fixed one.
+pub(crate) fn inbox_for(
+    case: &CaseRecord,
+    outcome: &StepOutcome,
+    actor: &AgencyId,
+) -> Vec<InboxRecord> {
+    let holders = RoleHolders {
+        registry: vec![agency("bkn")],
+        oversight: vec![agency("kemendagri")],
+    };
+    recipients(outcome.action, case, actor, &holders)
+        .into_iter()
+        .map(|delivery| InboxRecord {
+            recipient: delivery.agency,
+            kind: delivery.kind,
+            snapshot: response_of(case),
+            traceparent: TRACEPARENT.into(),
+        })
+        .collect()
+}
+
+/// The trace context every fixture step carries.
+pub(crate) const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 /// A note by Bawaslu Kalsel: the simplest step, allowed in every open state.
 pub(crate) fn note(text: &str) -> Command {
@@ -361,6 +391,7 @@ pub(crate) async fn store_as_registration(
     store
         .execute(meta, move |_| {
             Ok(Applied {
+                inbox: Vec::new(),
                 audit: super::fixtures::audit_for(&case, &outcome, case.created_at),
                 response: response_of(&case),
                 case,

@@ -10,6 +10,7 @@ mod child_records;
 mod directory;
 mod execute;
 mod fixtures;
+mod inbox;
 mod listing;
 mod migrations;
 mod races;

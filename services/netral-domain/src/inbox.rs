@@ -1,0 +1,197 @@
+//! Who is told about a step: the routing of inbox messages. Each accepted step of a case
+//! produces one message for every agency that must now act on the case or must know that
+//! the agency it waits for has acted; the acting agency itself is never told.
+//!
+//! The table ([`audiences`]) is the domain's, not the store's: it names case parties (the
+//! reporting Bawaslu office, the examiner the case was forwarded to, the PPK) and role
+//! holders on the step's day (the personnel registry and the regional overseer whose
+//! jurisdiction covers the case's region). Deadline reminders and overdue notices, raised by
+//! the deadline engine rather than by a step, use the same [`Delivery`] type.
+
+use chrono::NaiveDate;
+
+use crate::case::CaseRecord;
+use crate::ids::{AgencyId, RegionCode};
+use crate::policy::{AgencyProfile, Role};
+use crate::state::Action;
+
+/// What a message tells its recipient. The wire enum `InboxMessageKind` mirrors it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MessageKind {
+    /// The case changed in a way that concerns the recipient.
+    CaseChanged,
+    /// One of the recipient's deadlines is near.
+    DeadlineReminder,
+    /// One of the recipient's deadlines has passed.
+    DeadlineMissed,
+    /// A rung of the escalation ladder (block, warning letter) that the recipient must act on.
+    Escalation,
+}
+
+impl MessageKind {
+    /// The stable name stored with the message, e.g. `"CASE_CHANGED"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::CaseChanged => "CASE_CHANGED",
+            Self::DeadlineReminder => "DEADLINE_REMINDER",
+            Self::DeadlineMissed => "DEADLINE_MISSED",
+            Self::Escalation => "ESCALATION",
+        }
+    }
+
+    /// Parses [`MessageKind::as_str`].
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::CaseChanged,
+            Self::DeadlineReminder,
+            Self::DeadlineMissed,
+            Self::Escalation,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == name)
+    }
+}
+
+/// One message to deliver: to whom, and what kind of news it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Delivery {
+    /// The recipient agency.
+    pub agency: AgencyId,
+    /// What the message tells it.
+    pub kind: MessageKind,
+}
+
+/// Who a step concerns, before the case's parties are looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The Bawaslu office that registered the case.
+    ReportingOffice,
+    /// The examiner the case was forwarded to (none before forwarding).
+    Examiner,
+    /// The PPK named on the case.
+    Ppk,
+    /// The PPK, once the examiner has recommended a sanction (before that, the PPK has
+    /// nothing to do with the case and learns of it only with the recommendation).
+    PpkOnceRecommended,
+    /// The holders of `PERSONNEL_REGISTRY` covering the case's region (BKN): they record
+    /// decrees and block or unblock the subject's personnel data.
+    Registry,
+    /// The registry, once the examiner has recommended a sanction.
+    RegistryOnceRecommended,
+    /// The holders of `REGIONAL_OVERSIGHT` covering the case's region (Kemendagri): the
+    /// next rung of the escalation ladder after a block.
+    Oversight,
+}
+
+/// Who must be told about `action`, and as what kind of news. The table, read from the
+/// life of a case (DOMAIN.md): forwarding reaches the examiner, a recommendation the PPK
+/// (and BKN, which watches its follow-up), a decree BKN to record it, a block the PPK and
+/// Kemendagri as an escalation; Bawaslu hears how its case ends. Review steps (register,
+/// extend, dismiss) concern nobody but Bawaslu itself.
+pub const fn audiences(action: Action) -> &'static [(Audience, MessageKind)] {
+    use Audience as A;
+    use MessageKind::{CaseChanged as C, Escalation as E};
+    match action {
+        Action::Register | Action::ExtendReview | Action::Dismiss => &[],
+        Action::Forward => &[(A::Examiner, C)],
+        Action::Accept | Action::ConcludeNotProven => &[(A::ReportingOffice, C)],
+        Action::RecommendSanction => &[(A::Ppk, C), (A::Registry, C), (A::ReportingOffice, C)],
+        Action::Acknowledge => &[(A::Examiner, C)],
+        Action::RecordSanctionDecree | Action::ReportSubjectSeparated => {
+            &[(A::Registry, C), (A::Examiner, C), (A::ReportingOffice, C)]
+        }
+        Action::RecordInRegistry => &[(A::Ppk, C), (A::Examiner, C), (A::ReportingOffice, C)],
+        Action::BlockPersonnelData => &[(A::Ppk, E), (A::Oversight, E), (A::Examiner, C)],
+        Action::UnblockPersonnelData => &[(A::Ppk, C), (A::Oversight, C), (A::Examiner, C)],
+        Action::SendWarningLetter => &[(A::Ppk, E), (A::Registry, C), (A::Examiner, C)],
+        Action::Cancel => &[
+            (A::Examiner, C),
+            (A::PpkOnceRecommended, C),
+            (A::RegistryOnceRecommended, C),
+        ],
+        Action::AttachEvidence | Action::AddNote => &[
+            (A::ReportingOffice, C),
+            (A::Examiner, C),
+            (A::PpkOnceRecommended, C),
+        ],
+    }
+}
+
+/// The agencies holding a territorial `role` on `on` whose jurisdiction covers `region`
+/// (a national holder covers every region).
+pub fn role_holders<'a>(
+    agencies: impl IntoIterator<Item = &'a AgencyProfile>,
+    role: Role,
+    region: &RegionCode,
+    on: NaiveDate,
+) -> Vec<AgencyId> {
+    agencies
+        .into_iter()
+        .filter(|agency| agency.holds(role, on) && agency.covers(region))
+        .map(|agency| agency.id.clone())
+        .collect()
+}
+
+/// The role holders a step's routing may need, looked up for the case's region on the
+/// step's day (see [`role_holders`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleHolders {
+    /// Holders of `PERSONNEL_REGISTRY`.
+    pub registry: Vec<AgencyId>,
+    /// Holders of `REGIONAL_OVERSIGHT`.
+    pub oversight: Vec<AgencyId>,
+}
+
+impl RoleHolders {
+    /// The holders among `agencies` for a case in `region` on `on`.
+    pub fn of<'a>(
+        agencies: impl IntoIterator<Item = &'a AgencyProfile> + Clone,
+        region: &RegionCode,
+        on: NaiveDate,
+    ) -> Self {
+        Self {
+            registry: role_holders(agencies.clone(), Role::PersonnelRegistry, region, on),
+            oversight: role_holders(agencies, Role::RegionalOversight, region, on),
+        }
+    }
+}
+
+/// The messages `action`, taken by `actor`, produces on `case` (the case after the step):
+/// one per recipient, in a stable order (by agency), never to the actor. An agency reached
+/// through two audiences gets one message, of the more urgent kind.
+pub fn recipients(
+    action: Action,
+    case: &CaseRecord,
+    actor: &AgencyId,
+    holders: &RoleHolders,
+) -> Vec<Delivery> {
+    let recommended = case.recommendation.is_some();
+    let mut deliveries: Vec<Delivery> = Vec::new();
+    for &(audience, kind) in audiences(action) {
+        let agencies: Vec<&AgencyId> = match audience {
+            Audience::ReportingOffice => vec![&case.reporting_office],
+            Audience::Examiner => case.examiner.iter().collect(),
+            Audience::Ppk => vec![&case.filing.ppk],
+            Audience::PpkOnceRecommended if recommended => vec![&case.filing.ppk],
+            Audience::Registry => holders.registry.iter().collect(),
+            Audience::RegistryOnceRecommended if recommended => holders.registry.iter().collect(),
+            Audience::Oversight => holders.oversight.iter().collect(),
+            Audience::PpkOnceRecommended | Audience::RegistryOnceRecommended => Vec::new(),
+        };
+        for agency in agencies.into_iter().filter(|a| *a != actor) {
+            match deliveries.iter_mut().find(|d| d.agency == *agency) {
+                Some(found) => found.kind = found.kind.max(kind),
+                None => deliveries.push(Delivery {
+                    agency: agency.clone(),
+                    kind,
+                }),
+            }
+        }
+    }
+    deliveries.sort();
+    deliveries
+}
+
+#[cfg(test)]
+#[path = "inbox_tests.rs"]
+mod tests;
