@@ -18,6 +18,7 @@ use netral_domain::CaseId;
 use netral_proto::v1 as pb;
 use netral_proto::v1::audit_service_client::AuditServiceClient;
 use netral_proto::v1::case_service_client::CaseServiceClient;
+use netral_proto::v1::inbox_service_client::InboxServiceClient;
 use netral_server::audit::LogKeeper;
 use netral_server::clock::Clock;
 use netral_server::settings::Settings;
@@ -227,6 +228,34 @@ impl TestApp {
     /// `bawaslu-kotabaru`).
     pub async fn client(&self, agency: &str) -> CaseServiceClient<Channel> {
         CaseServiceClient::new(self.channel_for(agency).await)
+    }
+
+    /// An `InboxService` client calling as `agency`.
+    pub async fn inbox_client(&self, agency: &str) -> InboxServiceClient<Channel> {
+        InboxServiceClient::new(self.channel_for(agency).await)
+    }
+
+    /// Every message in `agency`'s inbox, oldest first, read page by page with `ListInbox`.
+    pub async fn inbox(&self, agency: &str) -> Vec<pb::InboxMessage> {
+        let mut client = self.inbox_client(agency).await;
+        let mut messages = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = client
+                .list_inbox(pb::ListInboxRequest {
+                    page_size: 50,
+                    page_token,
+                    ..Default::default()
+                })
+                .await
+                .unwrap_or_else(|status| panic!("{agency} cannot list its inbox: {status:?}"))
+                .into_inner();
+            messages.extend(page.messages);
+            if page.next_page_token.is_empty() {
+                return messages;
+            }
+            page_token = page.next_page_token;
+        }
     }
 
     /// A `grpc.health.v1.Health` client (over mTLS, as the auditor `bpk`: the whole port

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use netral_proto::v1::case_service_client::CaseServiceClient;
+use netral_proto::v1::inbox_service_client::InboxServiceClient;
 use tokio::process::{Child, Command};
 use tonic::transport::{Channel, Endpoint};
 
@@ -91,6 +92,11 @@ impl ServerProcess {
     /// A `CaseService` client calling as `agency` over mTLS with its dev certificate.
     pub async fn client(&self, agency: &str) -> CaseServiceClient<Channel> {
         CaseServiceClient::new(self.channel(agency).await)
+    }
+
+    /// An `InboxService` client calling as `agency`.
+    pub async fn inbox_client(&self, agency: &str) -> InboxServiceClient<Channel> {
+        InboxServiceClient::new(self.channel(agency).await)
     }
 
     async fn channel(&self, agency: &str) -> Channel {

@@ -215,6 +215,9 @@ pub enum Denial {
     /// The case does not concern the agency (e.g. the PPK of another regency).
     #[error("the agency is not a party to this case")]
     NotAParty,
+    /// The agency asked for another agency's inbox: each reads only its own.
+    #[error("an agency reads only its own inbox")]
+    NotOwnInbox,
     /// The action is the examiner's, and the case was not forwarded to this agency.
     #[error("the agency is not the examiner this case was forwarded to")]
     NotTheExaminer,
@@ -240,6 +243,7 @@ impl Denial {
             Self::RoleNotHeld { .. } => "ROLE_NOT_HELD",
             Self::OutsideJurisdiction => "OUTSIDE_JURISDICTION",
             Self::NotAParty => "NOT_A_PARTY",
+            Self::NotOwnInbox => "NOT_OWN_INBOX",
             Self::NotTheExaminer => "NOT_THE_EXAMINER",
             Self::NoExaminerOnDate { .. } => "NO_EXAMINER_ON_DATE",
             Self::AmbiguousExaminer { .. } => "AMBIGUOUS_EXAMINER",

@@ -86,6 +86,23 @@ pub enum Error {
     /// Anything else that should not happen; details are logged, never sent.
     #[error("unexpected: {0}")]
     Unexpected(String),
+    /// A stream ended before its end, for a reason the client recovers from by resuming
+    /// after the last cursor it received (a slow consumer, a server shutting down).
+    #[error("stream ended: {reason}")]
+    Resume {
+        /// The stable reason (`INBOX_CONSUMER_TOO_SLOW`, `SHUTTING_DOWN`).
+        reason: &'static str,
+        /// What happened, for the agency engineer.
+        message: String,
+        /// The last cursor the stream sent; empty if it sent none.
+        cursor: String,
+    },
+    /// The caller holds as many streams as it may.
+    #[error("too many streams: {max}")]
+    TooManyStreams {
+        /// How many one agency may hold.
+        max: u32,
+    },
 }
 
 impl Error {
@@ -138,6 +155,9 @@ impl From<StoreError> for Error {
             StoreError::StaleEtag => Self::StaleEtag,
             StoreError::RequestIdReused { .. } => Self::RequestIdReused,
             StoreError::DuplicateRegistration => Self::DuplicateRegistration,
+            StoreError::UnknownCursor => {
+                Self::invalid("cursor", "names none of this agency's inbox messages")
+            }
             err if err.is_transient() => Self::Unavailable(err),
             other => Self::Storage(other),
         }
@@ -225,6 +245,23 @@ impl From<Error> for Status {
                     details,
                 )
             }
+            Error::Resume {
+                reason,
+                message,
+                cursor,
+            } => {
+                let metadata = HashMap::from([("resume_after_cursor".to_owned(), cursor)]);
+                let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
+                details.set_retry_info(Some(RETRY_AFTER));
+                Status::with_error_details(Code::Unavailable, message, details)
+            }
+            Error::TooManyStreams { max } => with_info(
+                Code::ResourceExhausted,
+                "TOO_MANY_STREAMS",
+                format!(
+                    "the agency already holds the most inbox streams allowed ({max}); close one"
+                ),
+            ),
             err @ (Error::Storage(_) | Error::Unexpected(_)) => {
                 // The full chain stays in our logs; the calling agency learns nothing internal.
                 tracing::error!(error = %err, "request failed");

@@ -9,14 +9,16 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use netral_domain::case::{CaseLimits, CaseRecord, Command, NewCase, StepContext};
+use netral_domain::inbox::{RoleHolders, recipients};
 use netral_domain::{Action, AgencyProfile, CaseId, Catalogue};
 use netral_proto::v1 as pb;
-use netral_store::{Applied, ExecuteError, Executed, MutationMeta, Store};
+use netral_store::{Applied, ExecuteError, Executed, InboxRecord, MutationMeta, Store};
 use prost::Message;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{AuditKeys, Event, Origin, subject_digest};
 use crate::clock::Clock;
+use crate::directory::Directory;
 use crate::error::Error;
 use crate::grpc::{convert, payload};
 
@@ -31,6 +33,9 @@ pub struct Exchange {
     limits: CaseLimits,
     /// The secret behind subject digests in events and audit leaves.
     keys: Arc<AuditKeys>,
+    /// The agencies and their dated roles: who, besides a case's parties, a step's inbox
+    /// messages go to (the personnel registry, the regional overseer).
+    directory: Arc<Directory>,
 }
 
 /// Who asks for a change, and how to recognise a retry of it.
@@ -69,12 +74,14 @@ impl Exchange {
         catalogue: Arc<Catalogue>,
         limits: CaseLimits,
         keys: Arc<AuditKeys>,
+        directory: Arc<Directory>,
     ) -> Self {
         Self {
             store,
             catalogue,
             limits,
             keys,
+            directory,
         }
     }
 
@@ -142,6 +149,7 @@ impl Exchange {
             now,
             catalogue: self.catalogue.clone(),
             limits: self.limits,
+            directory: self.directory.clone(),
         };
         (meta, rules)
     }
@@ -161,6 +169,8 @@ struct Rules {
     catalogue: Arc<Catalogue>,
     /// How much one case may hold.
     limits: CaseLimits,
+    /// Who holds which role, for the step's inbox messages.
+    directory: Arc<Directory>,
 }
 
 impl Rules {
@@ -201,13 +211,50 @@ fn applied(
     }
     .by(&rules.actor.id)
     .record();
+    let inbox = inbox_messages(&case, &outcome, rules);
     Applied {
         case,
         outcome,
         event_payload,
         response,
         audit,
+        inbox,
     }
+}
+
+/// The step's inbox messages: one per agency the domain routes it to (role holders looked up
+/// on the step's day, revoked agencies left out), each with the case's snapshot (BASIC view,
+/// no personal data) and the caller's trace context.
+fn inbox_messages(
+    case: &CaseRecord,
+    outcome: &netral_domain::case::StepOutcome,
+    rules: &Rules,
+) -> Vec<InboxRecord> {
+    let active: Vec<_> = rules
+        .directory
+        .iter()
+        .filter(|entry| !entry.is_revoked_at(rules.now))
+        .map(|entry| &entry.profile)
+        .collect();
+    let holders = RoleHolders::of(
+        active.iter().copied(),
+        &case.filing.region,
+        Clock::date_of(rules.now),
+    );
+    let deliveries = recipients(outcome.action, case, &rules.actor.id, &holders);
+    if deliveries.is_empty() {
+        return Vec::new();
+    }
+    let snapshot = convert::inbox_snapshot(case).encode_to_vec();
+    deliveries
+        .into_iter()
+        .map(|delivery| InboxRecord {
+            recipient: delivery.agency,
+            kind: delivery.kind,
+            snapshot: snapshot.clone(),
+            traceparent: rules.origin.traceparent.clone(),
+        })
+        .collect()
 }
 
 /// The reply to send: the step's answer or the stored first answer, decoded.

@@ -9,11 +9,13 @@ use netral_store::Store;
 use tokio::task::JoinHandle;
 
 use netral_proto::v1::case_service_server::CaseServiceServer;
+use netral_proto::v1::inbox_service_server::InboxServiceServer;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::clock::Clock;
 use crate::grpc::case_service::CaseApi;
+use crate::grpc::inbox_service::InboxApi;
 use crate::settings::IdempotencySettings;
 
 /// How often readiness asks the database whether it answers.
@@ -22,7 +24,7 @@ const READINESS_INTERVAL: Duration = Duration::from_millis(250);
 /// How long one readiness probe may take before the database counts as unreachable.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Keeps `grpc.health.v1` for the case service (and the server as a whole) in step with the
+/// Keeps `grpc.health.v1` for the case and inbox services (and the server as a whole) in step with the
 /// database: NOT_SERVING while it does not answer, SERVING again once it does, so a load
 /// balancer sends agencies elsewhere during an outage. Liveness is not affected: the process
 /// stays up, since a restart would not bring the database back. Runs until aborted (the
@@ -49,13 +51,13 @@ pub fn spawn_readiness(store: Store, health: HealthReporter) -> JoinHandle<()> {
                 tracing::warn!("the database does not answer: not serving until it does");
                 ServingStatus::NotServing
             };
-            health
-                .set_service_status(
-                    <CaseServiceServer<CaseApi> as tonic::server::NamedService>::NAME,
-                    status,
-                )
-                .await;
-            health.set_service_status("", status).await;
+            for service in [
+                <CaseServiceServer<CaseApi> as tonic::server::NamedService>::NAME,
+                <InboxServiceServer<InboxApi> as tonic::server::NamedService>::NAME,
+                "",
+            ] {
+                health.set_service_status(service, status).await;
+            }
         }
     })
 }

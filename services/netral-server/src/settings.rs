@@ -51,6 +51,57 @@ pub struct Settings {
     pub idempotency: IdempotencySettings,
     /// The audit log: its keys, its sequencer, checkpoints and self-check.
     pub audit: AuditSettings,
+    /// The agencies' inboxes: live streams and their bounds.
+    pub inbox: InboxSettings,
+}
+
+/// The agencies' inboxes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InboxSettings {
+    /// How many messages the server holds ready for one `WatchInbox` stream; what a stream
+    /// costs in memory is bounded by it.
+    pub stream_buffer: u32,
+    /// How long a stream's buffer may stay full before the consumer is cut off (`UNAVAILABLE`,
+    /// `INBOX_CONSUMER_TOO_SLOW`, resumable from its last cursor), in seconds.
+    pub slow_consumer_timeout_s: u64,
+    /// How many `WatchInbox` streams one agency may hold open at once.
+    pub max_streams_per_agency: u32,
+    /// How often each replica re-checks for messages it was not told about (a lost
+    /// notification, a replica that died before sequencing), in milliseconds.
+    pub recheck_interval_ms: u64,
+    /// How often an idle HTTP/2 connection is pinged, so proxies keep idle streams open and
+    /// dead peers are noticed, in seconds.
+    pub keepalive_interval_s: u64,
+}
+
+impl Default for InboxSettings {
+    fn default() -> Self {
+        Self {
+            stream_buffer: 64,
+            slow_consumer_timeout_s: 30,
+            max_streams_per_agency: 8,
+            recheck_interval_ms: 2000,
+            keepalive_interval_s: 30,
+        }
+    }
+}
+
+impl InboxSettings {
+    /// `slow_consumer_timeout_s` as a duration.
+    pub fn slow_consumer_timeout(&self) -> Duration {
+        Duration::from_secs(self.slow_consumer_timeout_s)
+    }
+
+    /// `recheck_interval_ms` as a duration.
+    pub fn recheck_interval(&self) -> Duration {
+        Duration::from_millis(self.recheck_interval_ms)
+    }
+
+    /// `keepalive_interval_s` as a duration.
+    pub fn keepalive_interval(&self) -> Duration {
+        Duration::from_secs(self.keepalive_interval_s)
+    }
 }
 
 /// The audit log.
@@ -230,6 +281,7 @@ impl Default for Settings {
             cases: CaseLimitSettings::default(),
             idempotency: IdempotencySettings::default(),
             audit: AuditSettings::default(),
+            inbox: InboxSettings::default(),
         }
     }
 }
@@ -382,6 +434,23 @@ impl Settings {
                 self.audit.self_check_interval_s == 0,
             ),
             ("audit.full_check_every", self.audit.full_check_every == 0),
+            ("inbox.stream_buffer", self.inbox.stream_buffer == 0),
+            (
+                "inbox.slow_consumer_timeout_s",
+                self.inbox.slow_consumer_timeout_s == 0,
+            ),
+            (
+                "inbox.max_streams_per_agency",
+                self.inbox.max_streams_per_agency == 0,
+            ),
+            (
+                "inbox.recheck_interval_ms",
+                self.inbox.recheck_interval_ms == 0,
+            ),
+            (
+                "inbox.keepalive_interval_s",
+                self.inbox.keepalive_interval_s == 0,
+            ),
         ];
         if let Some((key, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {
             return refuse(format!("{key} must be greater than 0"));

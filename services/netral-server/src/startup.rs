@@ -9,6 +9,7 @@ use netral_domain::Catalogue;
 use netral_proto::v1::audit_service_server::AuditServiceServer;
 use netral_proto::v1::case_service_server::CaseServiceServer;
 use netral_proto::v1::directory_service_server::DirectoryServiceServer;
+use netral_proto::v1::inbox_service_server::InboxServiceServer;
 use netral_store::{AgencyRecord, Store};
 use tokio::net::TcpListener;
 use tonic::codec::CompressionEncoding;
@@ -23,6 +24,8 @@ use crate::grpc::AppState;
 use crate::grpc::audit_service::AuditApi;
 use crate::grpc::case_service::CaseApi;
 use crate::grpc::directory_service::DirectoryApi;
+use crate::grpc::inbox_service::InboxApi;
+use crate::grpc::inbox_stream::Streams;
 use crate::maintenance;
 use crate::settings::Settings;
 use crate::tls;
@@ -136,11 +139,13 @@ impl Application {
         let key_files = KeyFiles::of(&settings);
         let publish: Vec<&std::path::Path> = dev_pki_dir.iter().map(|p| p.as_path()).collect();
         let keys = Arc::new(AuditKeys::load(&key_files, &publish)?);
+        let directory = Arc::new(directory);
         let exchange = Exchange::new(
             store.clone(),
             catalogue.clone(),
             settings.cases.case_limits(),
             keys.clone(),
+            directory.clone(),
         );
         if !changed.is_empty() {
             // An administrative act: who may do what changed with this start.
@@ -170,7 +175,7 @@ impl Application {
             auditor: Auditor::new(store.clone(), keys, clock.clone()),
             store,
             exchange,
-            directory: Arc::new(directory),
+            directory,
             catalogue,
             clock,
             max_page_size: settings.limits.max_page_size,
@@ -220,6 +225,7 @@ impl Application {
             .set_serving::<DirectoryServiceServer<DirectoryApi>>()
             .await;
         health.set_serving::<AuditServiceServer<AuditApi>>().await;
+        health.set_serving::<InboxServiceServer<InboxApi>>().await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(netral_proto::FILE_DESCRIPTOR_SET)
@@ -246,6 +252,19 @@ impl Application {
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip)
             .max_encoding_message_size(limits.max_message_bytes);
+        let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+        let streams = Streams::new(self.settings.inbox.clone(), closing_rx);
+        let inbox = InboxServiceServer::new(InboxApi::new(self.state.clone(), streams))
+            .accept_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Gzip)
+            .max_encoding_message_size(limits.max_message_bytes);
+        let _stop_inbox_delivery: Vec<_> = self
+            .state
+            .store
+            .spawn_inbox_delivery(self.settings.inbox.recheck_interval())
+            .iter()
+            .map(|task| AbortOnDrop(task.abort_handle()))
+            .collect();
         let _stop_audit_upkeep: Vec<_> = self
             .keeper
             .spawn(&self.settings.audit)
@@ -255,6 +274,8 @@ impl Application {
 
         let mut builder = Server::builder()
             .timeout(self.settings.request_timeout())
+            .http2_keepalive_interval(Some(self.settings.inbox.keepalive_interval()))
+            .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
             .layer(tower::util::MapRequestLayer::new(crate::grpc::tag_method));
         if let Some(tls) = self.tls {
             builder = builder.tls_config(tls)?;
@@ -274,8 +295,13 @@ impl Application {
                 .set_not_serving::<DirectoryServiceServer<DirectoryApi>>()
                 .await;
             health
+                .set_not_serving::<InboxServiceServer<InboxApi>>()
+                .await;
+            health
                 .set_service_status("", tonic_health::ServingStatus::NotServing)
                 .await;
+            // Open inbox streams end now (resumable), so draining does not wait on them.
+            let _ = closing_tx.send(true);
             let _ = drain_tx.send(());
         };
         let _stop_purge = AbortOnDrop(
@@ -293,6 +319,7 @@ impl Application {
             .add_service(cases)
             .add_service(directory)
             .add_service(audit)
+            .add_service(inbox)
             .serve_with_incoming_shutdown(incoming(self.listener), draining);
         tokio::pin!(serve);
         let served = tokio::select! {
@@ -315,6 +342,9 @@ impl Drop for AbortOnDrop {
         self.0.abort();
     }
 }
+
+/// How long an HTTP/2 keep-alive ping may go unanswered before the connection is closed.
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// How often an idle accepted connection is probed, so the kernel drops peers that vanished
 /// (an agency's host rebooted behind a NAT) instead of keeping their sockets forever.

@@ -60,6 +60,7 @@ impl Floor {
             })
             .collect();
         store.sync_directory(&records).await?;
+        let directory = Arc::new(directory);
         let exchange = Exchange::new(
             store.clone(),
             Arc::new(Catalogue::bundled()?),
@@ -67,11 +68,12 @@ impl Floor {
             Arc::new(netral_server::audit::AuditKeys::ephemeral(
                 "netral.bench/audit-log",
             )),
+            directory.clone(),
         );
         Ok(Self {
             store,
             exchange,
-            directory: Arc::new(directory),
+            directory,
             run_tag,
         })
     }

@@ -13,6 +13,9 @@ pub struct Origin {
     pub peer: String,
     /// The trace id of the caller's `traceparent`, 32 hex digits; empty without a valid one.
     pub trace_id: String,
+    /// The caller's whole `traceparent`, lower-case, when valid (inbox messages carry it so
+    /// the recipient continues the trace); empty otherwise.
+    pub traceparent: String,
 }
 
 impl Origin {
@@ -27,16 +30,20 @@ impl Origin {
             })
             .unwrap_or_default();
         let peer = req.remote_addr().map(|a| a.to_string()).unwrap_or_default();
-        let trace_id = req
+        let header = req
             .metadata()
             .get("traceparent")
-            .and_then(|v| v.to_str().ok())
-            .and_then(trace_id_of)
-            .unwrap_or_default();
+            .and_then(|v| v.to_str().ok());
+        let trace_id = header.and_then(trace_id_of).unwrap_or_default();
+        let traceparent = match (header, trace_id.is_empty()) {
+            (Some(value), false) => value.trim().to_ascii_lowercase(),
+            _ => String::new(),
+        };
         Self {
             certificate_fingerprint,
             peer,
             trace_id,
+            traceparent,
         }
     }
 }

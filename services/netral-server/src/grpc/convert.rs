@@ -141,6 +141,21 @@ fn wire_count(n: u32) -> i32 {
 
 /// The wire form of a case, subject included (callers have passed the read policy), with
 /// whatever child records `c` holds (a BASIC record gives the BASIC view).
+/// The case as an inbox message shows it: the BASIC view without personal data (the
+/// subject's identifier, name and position) and without the free-text summary, which may
+/// name people. A recipient reads those with `GetCase`, which accounts for the disclosure.
+pub fn inbox_snapshot(c: &CaseRecord) -> pb::Case {
+    let mut snapshot = case(&c.clone().basic());
+    if let Some(subject) = snapshot.subject.as_mut() {
+        subject.id.clear();
+        subject.full_name.clear();
+        subject.position.clear();
+    }
+    snapshot.summary.clear();
+    snapshot
+}
+
+/// The case in the wire format, with whatever lists the record holds.
 pub fn case(c: &CaseRecord) -> pb::Case {
     let f = &c.filing;
     let outcome = &c.outcome;

@@ -9,6 +9,8 @@ pub mod convert;
 pub mod directory_service;
 pub mod fields;
 pub mod filter;
+pub mod inbox_service;
+pub mod inbox_stream;
 pub mod parse;
 pub(crate) mod payload;
 
