@@ -89,6 +89,9 @@ fn query(agency: AgencyId, after: i64) -> InboxQuery {
     }
 }
 
+/// One step of the walk: who takes it, which, and who is told (with what kind of news).
+type Told = (&'static str, Step, &'static [(&'static str, Kind)]);
+
 fn expect(action: &str, to: &[(&str, Kind)]) -> BTreeMap<String, (String, Kind)> {
     to.iter()
         .map(|(agency, kind)| (agency.to_string(), (action.to_owned(), *kind)))
@@ -110,7 +113,7 @@ async fn each_step_of_the_kotabaru_case_reaches_exactly_the_right_inboxes() {
         "registration"
     );
     // (actor, step, who is told); before 2024-08-24 the examiner is KASN, BKN keeps the registry.
-    let walk: [(&str, Step, &[(&str, Kind)]); 8] = [
+    let walk: [Told; 8] = [
         ("bawaslu-kotabaru", Step::AttachEvidence, &[]),
         ("bawaslu-kotabaru", Step::Forward, &[("kasn", C)]),
         ("kasn", Step::Accept, &[("bawaslu-kotabaru", C)]),

@@ -18,6 +18,11 @@
 //!   [--endpoint https://127.0.0.1:50051] [--pki ./netral-data/pki] [--agency bpk]
 //!   [--ca FILE] [--cert FILE --cert-key FILE] [--server-name localhost]
 //! and read the log's verifier key from --key or <pki>/audit-log.pub; `verify` needs no server.
+//!
+//! netral inbox watch  --agency ID [--after CURSOR] [--no-ack] [--max N] [--json]
+//! netral inbox list   --agency ID [--unacknowledged] [--filter EXPR] [--json]
+//! netral inbox ack    --agency ID CURSOR
+//! netral inbox status --agency ID [--json]
 //! ```
 
 mod pki;
@@ -26,7 +31,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use netral_cli::{audit, bench};
+use netral_cli::{audit, bench, inbox};
 
 /// The `netral` command.
 #[derive(Debug, Parser)]
@@ -47,6 +52,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// The audit log: a case's history, exports, offline verification and inclusion proofs.
     Audit(audit::AuditArgs),
+    /// An agency's inbox: watch it live (acknowledging as it goes), list, acknowledge, status.
+    Inbox(inbox::InboxArgs),
 }
 
 #[tokio::main]
@@ -82,6 +89,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Pki(args) => pki::run(args, out),
         Command::Bench(args) => bench::run(args, out).await,
         Command::Audit(args) => audit::run(args, out).await,
+        Command::Inbox(args) => inbox::run(args, out).await,
     }
 }
 
@@ -171,12 +179,12 @@ mod tests {
         assert_eq!(history.case.to_string(), case);
         assert!(history.json);
         assert_eq!(history.connect.endpoint, "https://127.0.0.1:50051");
-        assert_eq!(history.connect.agency.as_str(), "bpk");
+        assert_eq!(history.connect.acting().unwrap().as_str(), "bpk");
         assert_eq!(
             history.connect.pki.pki,
             std::path::Path::new("./netral-data/pki")
         );
-        let (ca, cert, key) = history.connect.tls_files();
+        let (ca, cert, key) = history.connect.tls_files().unwrap();
         assert!(ca.ends_with("pki/ca.pem") && cert.ends_with("agencies/bpk.pem"));
         assert!(key.ends_with("agencies/bpk.key"));
         assert!(matches!(
@@ -205,7 +213,7 @@ mod tests {
         };
         assert_eq!(export.tree_size, Some(42));
         assert_eq!(export.out, std::path::Path::new("log.bin"));
-        let (ca, cert, key) = export.connect.tls_files();
+        let (ca, cert, key) = export.connect.tls_files().unwrap();
         assert_eq!(
             (ca.to_str(), cert.to_str(), key.to_str()),
             (Some("ca.pem"), Some("me.pem"), Some("me.key"))

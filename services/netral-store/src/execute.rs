@@ -197,7 +197,9 @@ where
     }
 }
 
-/// What a step's savepoint holds at its end.
+/// What a step's savepoint holds at its end. Built once per step and matched at once, as
+/// [`Executed`]: boxing the case would only cost an allocation.
+#[allow(clippy::large_enum_variant)]
 enum Written {
     /// The step's writes: the case (BASIC view), its reply and its inbox's recipients.
     Applied(CaseRecord, Vec<u8>, Vec<String>),

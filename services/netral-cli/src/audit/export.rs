@@ -18,8 +18,8 @@ use clap::Args;
 use netral_proto::v1::export_audit_log_response::Item;
 use netral_proto::v1::{Checkpoint, ExportAuditLogRequest, ExportAuditLogResponse};
 
-use super::connect::ConnectArgs;
-use super::rpc;
+use crate::connect::ConnectArgs;
+use crate::rpc;
 
 /// Arguments of `netral audit export`.
 #[derive(Debug, Args)]

@@ -14,8 +14,8 @@ use netral_proto::v1::{AuditEvent, AuditLeaf, AuditOutcome, CaseState, GetCaseHi
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::connect::ConnectArgs;
-use super::rpc;
+use crate::connect::ConnectArgs;
+use crate::rpc;
 
 /// Arguments of `netral audit history`.
 #[derive(Debug, Args)]

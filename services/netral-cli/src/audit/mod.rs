@@ -6,18 +6,14 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`connect`] | the connection flags and the mTLS channel they describe |
-//! | [`rpc`] | unary calls with retries, gRPC failures as readable errors, wire values |
 //! | [`history`] | `netral audit history CASE` |
 //! | [`export`] | `netral audit export --out FILE` |
 //! | [`verify`] | `netral audit verify FILE` |
 //! | [`prove`] | `netral audit prove SEQUENCE` |
 
-pub mod connect;
 pub mod export;
 pub mod history;
 pub mod prove;
-pub mod rpc;
 pub mod verify;
 
 #[cfg(test)]

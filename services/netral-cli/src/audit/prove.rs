@@ -17,10 +17,10 @@ use netral_proto::v1::{
     GetInclusionProofRequest, GetInclusionProofResponse,
 };
 
-use super::connect::{ConnectArgs, read_verifier_key};
 use super::history::EventLine;
-use super::rpc::{self, parse_hash};
 use super::verify::read_note;
+use crate::connect::{ConnectArgs, read_verifier_key};
+use crate::rpc::{self, parse_hash};
 
 /// Arguments of `netral audit prove`.
 #[derive(Debug, Args)]

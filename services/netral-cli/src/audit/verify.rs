@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::Args;
 use netral_audit::export::Report;
 
-use super::connect::{PkiDir, read_verifier_key};
+use crate::connect::{PkiDir, read_verifier_key};
 
 /// Arguments of `netral audit verify`.
 #[derive(Debug, Args)]

@@ -36,7 +36,7 @@ use super::audit_server::{AuditServer, Launch};
 use super::audit_synth::{Rng, Synth};
 use super::audit_verify;
 use super::database::{DatabaseChoice, FreshDatabase};
-use crate::audit::connect::{ConnectArgs, PkiDir, read_verifier_key};
+use crate::connect::{ConnectArgs, PkiDir, read_verifier_key};
 
 /// How long the restarted server may stay busy with its startup self-check.
 const IDLE_LIMIT: Duration = Duration::from_secs(3_600);
@@ -280,7 +280,7 @@ async fn serve(
         pki: PkiDir {
             pki: server.pki_dir.clone(),
         },
-        agency: super::audit_server::AUDITOR.parse()?,
+        agency: Some(super::audit_server::AUDITOR.parse()?),
         ca: None,
         cert: None,
         cert_key: None,

@@ -20,8 +20,8 @@ use netral_server::tls::DEV_SERVER_NAME;
 
 use super::audit_progress::Progress;
 use super::audit_server::AUDITOR;
-use crate::audit::connect::{ConnectArgs, PkiDir};
 use crate::audit::export::ExportWriter;
+use crate::connect::{ConnectArgs, PkiDir};
 
 /// How long one `sha256sum` run may take.
 const SHA256SUM_TIMEOUT: Duration = Duration::from_secs(3_600);
@@ -50,7 +50,7 @@ pub async fn export(
         pki: PkiDir {
             pki: pki_dir.to_owned(),
         },
-        agency: AUDITOR.parse()?,
+        agency: Some(AUDITOR.parse()?),
         ca: None,
         cert: None,
         cert_key: None,

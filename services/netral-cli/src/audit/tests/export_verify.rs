@@ -6,9 +6,9 @@ use netral_proto::v1::ExportedLeaf;
 use netral_proto::v1::export_audit_log_response::Item;
 
 use super::{Log, ORIGIN, leaf};
-use crate::audit::connect::PkiDir;
 use crate::audit::export::{ExportWriter, with_suffix};
 use crate::audit::verify::{self, VerifyArgs, verify_file};
+use crate::connect::PkiDir;
 
 #[test]
 fn a_built_export_verifies_and_reports_its_root() {

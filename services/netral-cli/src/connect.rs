@@ -1,5 +1,5 @@
-//! The connection flags of the online `netral audit` commands and the mTLS channel they
-//! describe: the dev PKI's layout (`<pki>/ca.pem`, `<pki>/agencies/<agency>.pem|.key`) by
+//! The connection flags of the online `netral` commands (audit, inbox) and the mTLS channel
+//! they describe: the dev PKI's layout (`<pki>/ca.pem`, `<pki>/agencies/<agency>.pem|.key`) by
 //! default, or explicit files for an operator-issued certificate. The log's public verifier
 //! key (`audit-log.pub`) is read from the same directory unless `--key` names it.
 
@@ -15,6 +15,9 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 /// Where the server listens unless `--endpoint` says otherwise.
 pub const DEFAULT_ENDPOINT: &str = "https://127.0.0.1:50051";
+/// The agency the audit commands act as without `--agency`: BPK, an auditor of the dev
+/// directory.
+pub const DEFAULT_AUDITOR: &str = "bpk";
 /// The name of the log's public verifier key file in the PKI directory.
 pub const VERIFIER_KEY_FILE: &str = "audit-log.pub";
 
@@ -61,9 +64,11 @@ pub struct ConnectArgs {
     /// Where the CA, the agency certificates and `audit-log.pub` are.
     #[command(flatten)]
     pub pki: PkiDir,
-    /// The agency to act as; it must be an auditor (or ask only about its own cases).
-    #[arg(long, value_name = "ID", default_value = "bpk")]
-    pub agency: AgencyId,
+    /// The agency to act as, presenting its certificate. The audit commands default to
+    /// `bpk`, an auditor (another agency asks only about its own cases); the inbox commands
+    /// need it: whose inbox.
+    #[arg(long, value_name = "ID")]
+    pub agency: Option<AgencyId>,
     /// The CA certificate (PEM) the server's certificate must chain to, instead of
     /// `<pki>/ca.pem`.
     #[arg(long, value_name = "FILE")]
@@ -80,10 +85,19 @@ pub struct ConnectArgs {
 }
 
 impl ConnectArgs {
+    /// The agency these flags act as: `--agency`, or the audit commands' auditor.
+    pub fn acting(&self) -> anyhow::Result<AgencyId> {
+        match &self.agency {
+            Some(agency) => Ok(agency.clone()),
+            None => Ok(DEFAULT_AUDITOR.parse()?),
+        }
+    }
+
     /// The CA, client certificate and key files these flags name.
-    pub fn tls_files(&self) -> (PathBuf, PathBuf, PathBuf) {
+    pub fn tls_files(&self) -> anyhow::Result<(PathBuf, PathBuf, PathBuf)> {
         let dir = &self.pki.pki;
-        let agency = self.agency.as_str();
+        let acting = self.acting()?;
+        let agency = acting.as_str();
         let ca = self.ca.clone().unwrap_or_else(|| dir.join("ca.pem"));
         let agencies = dir.join("agencies");
         let cert = self
@@ -94,12 +108,12 @@ impl ConnectArgs {
             .cert_key
             .clone()
             .unwrap_or_else(|| agencies.join(format!("{agency}.key")));
-        (ca, cert, key)
+        Ok((ca, cert, key))
     }
 
     /// The client TLS configuration these flags describe.
     pub fn tls_config(&self) -> anyhow::Result<ClientTlsConfig> {
-        let (ca, cert, key) = self.tls_files();
+        let (ca, cert, key) = self.tls_files()?;
         let read = |path: &Path, what: &str| {
             std::fs::read(path)
                 .with_context(|| format!("cannot read the {what} {}", path.display()))
