@@ -71,25 +71,7 @@ async fn an_altered_leaf_fails_offline_verification_and_the_self_check_raises_an
     );
 
     // Someone rewrites the registration's leaf (sequence 1) in the database.
-    let db = Database::connect(app.database_url.as_str()).await.unwrap();
-    let backend = db.get_database_backend();
-    let select =
-        Statement::from_string(backend, "SELECT leaf FROM audit_events WHERE sequence = 1");
-    let row = db.query_one(select).await.unwrap().unwrap();
-    let mut leaf: Vec<u8> = row.try_get("", "leaf").unwrap();
-    let last = leaf.len() - 1;
-    leaf[last] ^= 0x01;
-    let update = match backend {
-        DbBackend::Postgres => "UPDATE audit_events SET leaf = $1 WHERE sequence = 1",
-        _ => "UPDATE audit_events SET leaf = ? WHERE sequence = 1",
-    };
-    db.execute(Statement::from_sql_and_values(
-        backend,
-        update,
-        [leaf.into()],
-    ))
-    .await
-    .unwrap();
+    netral_tests::alter_audit_leaf(&app, 1).await;
 
     let second = dir.path().join("second.bin");
     let second = second.to_str().unwrap();

@@ -19,6 +19,7 @@ mod inbox;
 mod inbox_processes;
 mod kotabaru;
 mod listing;
+mod metrics;
 mod mtls;
 mod outage;
 mod outcomes;

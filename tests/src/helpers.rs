@@ -384,6 +384,37 @@ impl TestApp {
     }
 }
 
+/// Flips one bit of the stored leaf of audit event `sequence`, as someone with database
+/// access rewriting history would.
+pub async fn alter_audit_leaf(app: &TestApp, sequence: i64) {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(app.database_url.as_str()).await.unwrap();
+    let backend = db.get_database_backend();
+    let select = Statement::from_sql_and_values(
+        backend,
+        match backend {
+            DbBackend::Postgres => "SELECT leaf FROM audit_events WHERE sequence = $1",
+            _ => "SELECT leaf FROM audit_events WHERE sequence = ?",
+        },
+        [sequence.into()],
+    );
+    let row = db.query_one(select).await.unwrap().unwrap();
+    let mut leaf: Vec<u8> = row.try_get("", "leaf").unwrap();
+    let last = leaf.len() - 1;
+    leaf[last] ^= 0x01;
+    let update = match backend {
+        DbBackend::Postgres => "UPDATE audit_events SET leaf = $1 WHERE sequence = $2",
+        _ => "UPDATE audit_events SET leaf = ? WHERE sequence = ?",
+    };
+    db.execute(Statement::from_sql_and_values(
+        backend,
+        update,
+        [leaf.into(), sequence.into()],
+    ))
+    .await
+    .unwrap();
+}
+
 /// Polls `condition` until it holds, failing the test if it does not within `deadline`.
 /// The one way tests wait: never a bare sleep.
 pub async fn eventually<F, Fut>(deadline: Duration, mut condition: F)

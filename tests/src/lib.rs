@@ -4,6 +4,7 @@
 //!
 //! - [`helpers`]: [`spawn_app`], [`TestApp`] (clients per agency, row counts, the store),
 //!   [`eventually`], and the error probes [`reason`] and [`field_violations`];
+//! - [`otlp`]: a real OTLP/gRPC metrics receiver, for the server's metrics;
 //! - [`fixtures`]: fictional civil servants, request builders for every step, and the
 //!   `walk_to` helpers that carry a case through its life.
 //!
@@ -13,10 +14,11 @@
 
 pub mod fixtures;
 pub mod helpers;
+pub mod otlp;
 pub mod process;
 pub mod proxy;
 
 pub use helpers::{
-    DEFAULT_NOW, PATIENCE, TestApp, assert_refused, default_now, error_domain, eventually,
-    field_violations, reason, spawn_app, spawn_app_with,
+    DEFAULT_NOW, PATIENCE, TestApp, alter_audit_leaf, assert_refused, default_now, error_domain,
+    eventually, field_violations, reason, spawn_app, spawn_app_with,
 };

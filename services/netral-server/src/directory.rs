@@ -31,7 +31,7 @@ use crate::identity::IdentityError;
 use crate::settings::DirectorySettings;
 
 /// The bundled development directory.
-const DEV_SEED: &str = include_str!("../dev/directory.dev.toml");
+pub const DEV_SEED: &str = include_str!("../dev/directory.dev.toml");
 
 /// What the exchange knows about one agency.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,6 +14,7 @@ pub mod exchange;
 pub mod grpc;
 pub mod identity;
 pub mod maintenance;
+pub mod metrics;
 pub mod pki;
 pub mod settings;
 pub mod startup;

@@ -53,6 +53,66 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// The agencies' inboxes: live streams and their bounds.
     pub inbox: InboxSettings,
+    /// Where metrics go, and how often.
+    pub telemetry: TelemetrySettings,
+}
+
+/// Exporting telemetry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// The OTLP/gRPC collector, e.g. `http://127.0.0.1:4317`. Unset: the
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` variable; neither: nothing is exported.
+    pub otlp_endpoint: Option<String>,
+    /// How often metrics are exported, in milliseconds.
+    pub export_interval_ms: u64,
+    /// How often the inbox backlogs behind the inbox gauges are re-read, in milliseconds.
+    pub backlog_interval_ms: u64,
+    /// This replica's name in exported data (`service.instance.id`). Unset: `HOSTNAME` (the
+    /// pod's name on Kubernetes), else a random id per start.
+    pub instance_id: Option<String>,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            export_interval_ms: 15_000,
+            backlog_interval_ms: 15_000,
+            instance_id: None,
+        }
+    }
+}
+
+impl TelemetrySettings {
+    /// The collector to export to, if any: the setting, else `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub fn otlp_endpoint(&self) -> Option<String> {
+        let configured = self.otlp_endpoint.clone().filter(|e| !e.trim().is_empty());
+        configured.or_else(|| {
+            std::env::var(crate::metrics::OTLP_ENDPOINT_VAR)
+                .ok()
+                .filter(|e| !e.trim().is_empty())
+        })
+    }
+
+    /// `export_interval_ms` as a duration.
+    pub fn export_interval(&self) -> Duration {
+        Duration::from_millis(self.export_interval_ms)
+    }
+
+    /// `backlog_interval_ms` as a duration.
+    pub fn backlog_interval(&self) -> Duration {
+        Duration::from_millis(self.backlog_interval_ms)
+    }
+
+    /// This replica's `service.instance.id`.
+    pub fn instance_id(&self) -> String {
+        self.instance_id
+            .clone()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .filter(|id| !id.trim().is_empty())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+    }
 }
 
 /// The agencies' inboxes.
@@ -282,6 +342,7 @@ impl Default for Settings {
             idempotency: IdempotencySettings::default(),
             audit: AuditSettings::default(),
             inbox: InboxSettings::default(),
+            telemetry: TelemetrySettings::default(),
         }
     }
 }
@@ -450,6 +511,14 @@ impl Settings {
             (
                 "inbox.keepalive_interval_s",
                 self.inbox.keepalive_interval_s == 0,
+            ),
+            (
+                "telemetry.export_interval_ms",
+                self.telemetry.export_interval_ms == 0,
+            ),
+            (
+                "telemetry.backlog_interval_ms",
+                self.telemetry.backlog_interval_ms == 0,
             ),
         ];
         if let Some((key, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {

@@ -27,6 +27,7 @@ use crate::grpc::directory_service::DirectoryApi;
 use crate::grpc::inbox_service::InboxApi;
 use crate::grpc::inbox_stream::Streams;
 use crate::maintenance;
+use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::tls;
 
@@ -59,6 +60,9 @@ pub enum StartupError {
         /// Why.
         source: std::io::Error,
     },
+    /// The metrics exporter could not be set up.
+    #[error("metrics: {0}")]
+    Metrics(#[from] crate::metrics::MetricsError),
     /// The reflection service could not be built from the descriptor sets.
     #[error("reflection: {0}")]
     Reflection(String),
@@ -83,6 +87,8 @@ pub struct Application {
     settings: Settings,
     /// Sequences, signs and self-checks the audit log.
     keeper: LogKeeper,
+    /// The operator's metrics and their exporter.
+    metrics: Metrics,
 }
 
 impl Application {
@@ -165,12 +171,14 @@ impl Application {
             };
             store.record_audit(event.record()).await?;
         }
+        let metrics = Metrics::start(&settings.telemetry, &store, &clock)?;
         let keeper = LogKeeper::new(
             store.clone(),
             keys.clone(),
             clock.clone(),
             settings.audit.sequence_batch,
-        );
+        )
+        .reporting_to(metrics.clone());
         let state = AppState {
             auditor: Auditor::new(store.clone(), keys, clock.clone()),
             store,
@@ -187,6 +195,7 @@ impl Application {
             local_addr,
             state,
             keeper,
+            metrics,
             tls,
             dev_pki_dir,
             settings,
@@ -265,6 +274,14 @@ impl Application {
             .iter()
             .map(|task| AbortOnDrop(task.abort_handle()))
             .collect();
+        let _stop_backlogs = AbortOnDrop(
+            self.metrics
+                .spawn_backlog_refresh(
+                    self.state.store.clone(),
+                    self.settings.telemetry.backlog_interval(),
+                )
+                .abort_handle(),
+        );
         let _stop_audit_upkeep: Vec<_> = self
             .keeper
             .spawn(&self.settings.audit)
@@ -329,6 +346,7 @@ impl Application {
                 Ok(())
             }
         };
+        self.metrics.shutdown().await;
         served?;
         Ok(())
     }

@@ -98,7 +98,7 @@ impl AgencyChannels {
 }
 
 /// The client TLS configuration of `agency` from the dev PKI in `pki_dir`.
-fn tls_for(pki_dir: &Path, agency: &str) -> anyhow::Result<ClientTlsConfig> {
+pub(super) fn tls_for(pki_dir: &Path, agency: &str) -> anyhow::Result<ClientTlsConfig> {
     let read = |path: &Path| {
         std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
     };
@@ -207,7 +207,13 @@ pub struct LifecycleRunner {
     ppk: CaseServiceClient<Channel>,
     /// Makes registration numbers unique to this run (they are unique exchange-wide).
     run_tag: Arc<str>,
+    /// Where each acknowledged step's answer time is written, when a bench needs it (the
+    /// inbox bench measures delivery from it).
+    acks: Option<AckLog>,
 }
+
+/// When each step was acknowledged: (case name, step index) → the instant its answer came.
+pub type AckLog = Arc<std::sync::Mutex<std::collections::HashMap<(String, usize), Instant>>>;
 
 impl LifecycleRunner {
     /// A worker over `channels`; `run_tag` goes into every registration number.
@@ -217,6 +223,20 @@ impl LifecycleRunner {
             examiner: CaseServiceClient::new(channels.of(Sender::Examiner)),
             ppk: CaseServiceClient::new(channels.of(Sender::Ppk)),
             run_tag,
+            acks: None,
+        }
+    }
+
+    /// The same worker, also writing when each step was acknowledged into `acks`.
+    pub fn logging_acks(mut self, acks: AckLog) -> Self {
+        self.acks = Some(acks);
+        self
+    }
+
+    fn acknowledged(&self, case: &pb::Case, step: usize) {
+        if let Some(acks) = &self.acks {
+            let mut acks = acks.lock().unwrap_or_else(|p| p.into_inner());
+            acks.insert((case.name.clone(), step), Instant::now());
         }
     }
 }
@@ -224,11 +244,14 @@ impl LifecycleRunner {
 /// Sends one step and returns the case it answered with, or records the failure and returns
 /// from the enclosing `run_case`.
 macro_rules! step {
-    ($tally:expr, $step:expr, $expected:expr, $call:expr) => {{
+    ($runner:expr, $tally:expr, $step:expr, $expected:expr, $call:expr) => {{
         let started = Instant::now();
         let reply = $call.await.map(|r| r.into_inner().r#case);
         match acknowledge($tally, $step, started, $expected, reply) {
-            Some(case) => case,
+            Some(case) => {
+                $runner.acknowledged(&case, $step);
+                case
+            }
             None => return,
         }
     }};
@@ -239,36 +262,42 @@ impl CaseRunner for LifecycleRunner {
         use pb::CaseState as S;
         let register = register_request(&self.run_tag, index);
         let case = step!(
+            self,
             tally,
             0,
             S::Registered,
             self.bawaslu.register_case(register)
         );
         let case = step!(
+            self,
             tally,
             1,
             S::Forwarded,
             self.bawaslu.forward_case(forward(&case))
         );
         let case = step!(
+            self,
             tally,
             2,
             S::UnderExamination,
             self.examiner.accept_case(accept(&case))
         );
         let case = step!(
+            self,
             tally,
             3,
             S::SanctionRecommended,
             self.examiner.recommend_sanction(recommend(&case))
         );
         let case = step!(
+            self,
             tally,
             4,
             S::Sanctioned,
             self.ppk.record_sanction_decree(decree(&case))
         );
         step!(
+            self,
             tally,
             5,
             S::Recorded,

@@ -21,8 +21,10 @@
 //! | `audit_synth`, `audit_seed` | its synthetic log and how it is written into the database |
 //! | `audit_server`, `audit_measure`, `audit_verify` | its server, reads (a) (b) and verification (c) |
 //! | [`audit_report`] | its report; `audit_progress` its progress lines |
+//! | [`inbox`] | `netral bench inbox`: a stream per agency open while the lifecycle runs |
+//! | `inbox_directory` | its directory: an office and a PPK per region |
 //!
-//! Later modes (reads, inbox streams, a soak) join [`BenchMode`].
+//! Later modes (reads, a soak) join [`BenchMode`].
 
 pub mod audit;
 mod audit_measure;
@@ -36,6 +38,8 @@ mod database;
 mod drive;
 mod floor;
 mod grpc;
+pub mod inbox;
+mod inbox_directory;
 pub mod lifecycle;
 mod procfs;
 pub mod report;
@@ -73,6 +77,9 @@ pub enum BenchMode {
     /// it, and compare GetCaseHistory and a filtered ListAuditEvents page with the same rows
     /// by raw SQL, and the offline verification of its export with `sha256sum`.
     Audit(audit::AuditArgs),
+    /// Hold one WatchInbox stream open per agency (about 1,100: every Bawaslu office and PPK
+    /// in the country) while the lifecycle runs; report delivery latency and server RSS.
+    Inbox(inbox::InboxArgs),
 }
 
 /// Runs a `netral bench` mode, writing its table to `out`.
@@ -80,5 +87,6 @@ pub async fn run(args: BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     match args.mode {
         BenchMode::Lifecycle(args) => lifecycle::run(&args, out).await.map(|_| ()),
         BenchMode::Audit(args) => audit::run(&args, out).await.map(|_| ()),
+        BenchMode::Inbox(args) => inbox::run(&args, out).await.map(|_| ()),
     }
 }

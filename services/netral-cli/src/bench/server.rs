@@ -106,8 +106,18 @@ impl Server {
     /// Starts (or points at) the server, with `database_url` as its database, and waits until
     /// it answers health checks over mTLS.
     pub async fn start(choice: &ServerChoice, database_url: &str) -> anyhow::Result<Self> {
+        Self::start_with(choice, database_url, &[]).await
+    }
+
+    /// [`Server::start`], giving a spawned server these settings as `NETRAL__…` environment
+    /// variables too (an in-process or external server ignores them).
+    pub async fn start_with(
+        choice: &ServerChoice,
+        database_url: &str,
+        settings: &[(&str, String)],
+    ) -> anyhow::Result<Self> {
         let server = match choice {
-            ServerChoice::Spawn { bin } => spawn(bin.as_deref(), database_url).await?,
+            ServerChoice::Spawn { bin } => spawn(bin.as_deref(), database_url, settings).await?,
             ServerChoice::InProcess => in_process(database_url).await?,
             ServerChoice::External { endpoint, pki_dir } => Self {
                 endpoint: endpoint.clone(),
@@ -161,7 +171,11 @@ impl Server {
 }
 
 /// Spawns `netral-server` on a free loopback port with a temporary data directory.
-async fn spawn(bin: Option<&Path>, database_url: &str) -> anyhow::Result<Server> {
+async fn spawn(
+    bin: Option<&Path>,
+    database_url: &str,
+    settings: &[(&str, String)],
+) -> anyhow::Result<Server> {
     let bin = match bin {
         // Absolute, since the child runs in its data directory.
         Some(bin) => std::fs::canonicalize(bin)
@@ -190,6 +204,9 @@ async fn spawn(bin: Option<&Path>, database_url: &str) -> anyhow::Result<Server>
         }
     }
     command.env("NETRAL__DATABASE__URL", database_url);
+    for (key, value) in settings {
+        command.env(key, value);
+    }
     let mut child = command
         .spawn()
         .with_context(|| format!("cannot start {}", bin.display()))?;

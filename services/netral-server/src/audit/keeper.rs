@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use super::{AuditKeys, Event, Origin};
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::metrics::Metrics;
 use crate::settings::AuditSettings;
 
 /// Most sequencing transactions one pass runs, so a pass always ends.
@@ -33,6 +34,8 @@ pub struct LogKeeper {
     /// The right edge the last clean self-check recomputed, where the next one starts;
     /// `None` until a full check has run.
     checked: Arc<std::sync::Mutex<Option<CompactRange>>>,
+    /// Where self-checks and their findings are counted, for the operator's alerts.
+    metrics: Option<Metrics>,
 }
 
 impl std::fmt::Debug for LogKeeper {
@@ -52,7 +55,14 @@ impl LogKeeper {
             clock,
             batch: u64::from(batch.max(1)),
             checked: Arc::default(),
+            metrics: None,
         }
+    }
+
+    /// The same keeper, counting its self-checks and their findings in `metrics`.
+    pub fn reporting_to(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The log's keys.
@@ -112,6 +122,9 @@ impl LogKeeper {
             .store
             .check_audit_log_from(self.keys.verifier_key(), start)
             .await?;
+        if let Some(metrics) = &self.metrics {
+            metrics.audit_self_check(findings.len());
+        }
         if findings.is_empty() {
             if let Ok(mut checked) = self.checked.lock() {
                 *checked = Some(edge);
