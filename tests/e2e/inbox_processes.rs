@@ -10,7 +10,7 @@ use netral_cli::inbox::{InboxArgs, run};
 use netral_proto::v1 as pb;
 use netral_tests::fixtures::{self, Step, walk_to};
 use netral_tests::process::{CrashSite, ServerProcess};
-use netral_tests::{PATIENCE, TestApp, spawn_app};
+use netral_tests::{TestApp, receive, spawn_app};
 
 /// `netral inbox …` as the command line parses it.
 #[derive(Debug, Parser)]
@@ -98,15 +98,6 @@ async fn watch(server: &ServerProcess, agency: &str) -> tonic::Streaming<pb::Wat
         .into_inner()
 }
 
-async fn next_case(stream: &mut tonic::Streaming<pb::WatchInboxResponse>) -> String {
-    let reply = tokio::time::timeout(PATIENCE, stream.message())
-        .await
-        .expect("nothing delivered in time")
-        .expect("the stream failed")
-        .expect("the stream ended");
-    reply.message.unwrap().case
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_committed_before_a_kill_are_delivered_after_the_restart() {
     let site = CrashSite::new(env!("CARGO_BIN_EXE_netral-crash-server")).await;
@@ -121,7 +112,7 @@ async fn messages_committed_before_a_kill_are_delivered_after_the_restart() {
     let mut stream = watch(&server, "bkn").await;
     let mut delivered = Vec::new();
     for _ in 0..forwarded.len() {
-        delivered.push(next_case(&mut stream).await);
+        delivered.push(receive(&mut stream, 1).await[0].case.clone());
     }
     assert_eq!(
         delivered, forwarded,
@@ -139,7 +130,11 @@ async fn a_step_through_one_server_reaches_a_watcher_on_another() {
     for round in 0..3 {
         let started = Instant::now();
         let case = forward_one(&a).await;
-        assert_eq!(next_case(&mut stream).await, case, "round {round}");
+        assert_eq!(
+            receive(&mut stream, 1).await[0].case.clone(),
+            case,
+            "round {round}"
+        );
         let took = started.elapsed();
         if postgres {
             // The periodic re-check runs every 2 s: within 1 s means NOTIFY carried it.

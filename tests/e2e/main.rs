@@ -16,6 +16,7 @@ mod examiner_handover;
 mod health_and_reads;
 mod idempotency;
 mod inbox;
+mod inbox_limits;
 mod inbox_processes;
 mod kotabaru;
 mod listing;

@@ -235,6 +235,24 @@ impl TestApp {
         InboxServiceClient::new(self.channel_for(agency).await)
     }
 
+    /// Opens a `WatchInbox` stream as `agency`, after `after` (empty: after the acknowledged
+    /// cursor).
+    pub async fn watch_inbox(
+        &self,
+        agency: &str,
+        after: &str,
+    ) -> tonic::Streaming<pb::WatchInboxResponse> {
+        self.inbox_client(agency)
+            .await
+            .watch_inbox(pb::WatchInboxRequest {
+                after_cursor: after.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|status| panic!("{agency} cannot watch its inbox: {status:?}"))
+            .into_inner()
+    }
+
     /// Every message in `agency`'s inbox, oldest first, read page by page with `ListInbox`.
     pub async fn inbox(&self, agency: &str) -> Vec<pb::InboxMessage> {
         let mut client = self.inbox_client(agency).await;
@@ -382,6 +400,24 @@ impl TestApp {
             .await
             .unwrap_or_else(|err| panic!("cannot read the history of {}: {err}", case.name))
     }
+}
+
+/// The next `n` messages of an inbox stream, each within [`PATIENCE`]; fails the test when
+/// the stream stalls, fails or ends first.
+pub async fn receive(
+    stream: &mut tonic::Streaming<pb::WatchInboxResponse>,
+    n: usize,
+) -> Vec<pb::InboxMessage> {
+    let mut got = Vec::with_capacity(n);
+    while got.len() < n {
+        let next = tokio::time::timeout(PATIENCE, stream.message())
+            .await
+            .expect("the stream delivered nothing in time")
+            .expect("the stream failed")
+            .expect("the stream ended");
+        got.push(next.message.expect("a message"));
+    }
+    got
 }
 
 /// Flips one bit of the stored leaf of audit event `sequence`, as someone with database

@@ -44,6 +44,8 @@ pub struct Metrics {
     findings: Counter<u64>,
     /// The observable gauges, kept so their callbacks stay registered.
     _gauges: Arc<Vec<ObservableGauge<f64>>>,
+    /// Whether anything is exported: without a collector nothing reads the backlogs.
+    exporting: bool,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -88,8 +90,12 @@ impl Metrics {
             builder = builder.with_reader(reader);
             tracing::info!(%endpoint, "exporting metrics by OTLP");
         }
+        let exporting = settings.otlp_endpoint().is_some();
         let provider = builder.build();
-        Ok(Self::with_provider(provider, store, clock))
+        Ok(Self {
+            exporting,
+            ..Self::with_provider(provider, store, clock)
+        })
     }
 
     fn with_provider(provider: SdkMeterProvider, store: &Store, clock: &Clock) -> Self {
@@ -152,6 +158,7 @@ impl Metrics {
             provider,
             backlogs,
             _gauges: Arc::new(vec![waiting, age, streams]),
+            exporting: false,
         }
     }
 
@@ -168,11 +175,15 @@ impl Metrics {
         self.findings.add(findings as u64, &[]);
     }
 
-    /// Reads every agency's inbox backlog now and every `period`, for the gauges. Runs
-    /// until aborted.
-    pub fn spawn_backlog_refresh(&self, store: Store, period: Duration) -> JoinHandle<()> {
+    /// Reads every agency's inbox backlog now and every `period`, for the gauges, when the
+    /// metrics are exported (the read scans every unacknowledged message). Runs until
+    /// aborted.
+    pub fn spawn_backlog_refresh(&self, store: Store, period: Duration) -> Option<JoinHandle<()>> {
+        if !self.exporting {
+            return None;
+        }
         let backlogs = self.backlogs.clone();
-        tokio::spawn(async move {
+        Some(tokio::spawn(async move {
             let mut tick = tokio::time::interval(period);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -185,7 +196,7 @@ impl Metrics {
                     Err(err) => tracing::warn!(error = %err, "inbox backlogs could not be read"),
                 }
             }
-        })
+        }))
     }
 
     /// Exports what is pending and stops the exporter. Its flush blocks, so it runs on a

@@ -274,14 +274,13 @@ impl Application {
             .iter()
             .map(|task| AbortOnDrop(task.abort_handle()))
             .collect();
-        let _stop_backlogs = AbortOnDrop(
-            self.metrics
-                .spawn_backlog_refresh(
-                    self.state.store.clone(),
-                    self.settings.telemetry.backlog_interval(),
-                )
-                .abort_handle(),
-        );
+        let _stop_backlogs = self
+            .metrics
+            .spawn_backlog_refresh(
+                self.state.store.clone(),
+                self.settings.telemetry.backlog_interval(),
+            )
+            .map(|task| AbortOnDrop(task.abort_handle()));
         let _stop_audit_upkeep: Vec<_> = self
             .keeper
             .spawn(&self.settings.audit)
