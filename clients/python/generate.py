@@ -30,9 +30,8 @@ def main() -> int:
     if status != 0:
         print(f"protoc failed ({status})", file=sys.stderr)
         return status
-    # Make every generated directory a package, so `netral.v1` imports resolve.
-    for directory in [OUT, *[d for d in OUT.rglob("*") if d.is_dir()]]:
-        (directory / "__init__.py").touch()
+    # No __init__.py anywhere: `google` must stay a namespace package shared with the
+    # installed protobuf runtime (`google.protobuf`), and `netral.v1` resolves as one too.
     print(f"generated {len(files)} files into {OUT}")
     return 0
 
