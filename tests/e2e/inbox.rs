@@ -250,7 +250,9 @@ async fn a_resumed_stream_sees_no_gap_and_no_duplicate_and_keeps_commit_order() 
         .get_inbox_status(pb::GetInboxStatusRequest::default())
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+        .status
+        .unwrap();
     assert_eq!(status.last_cursor, delivered.last().unwrap().cursor);
     drop(resumed);
 
@@ -273,7 +275,9 @@ async fn a_resumed_stream_sees_no_gap_and_no_duplicate_and_keeps_commit_order() 
         .get_inbox_status(pb::GetInboxStatusRequest::default())
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+        .status
+        .unwrap();
     assert_eq!(
         (
             status.agency.as_str(),

@@ -278,7 +278,9 @@ async fn status(args: &StatusArgs, out: &mut dyn Write) -> anyhow::Result<()> {
                 .await
         }
     })
-    .await?;
+    .await?
+    .status
+    .context("the server answered no status")?;
     let oldest = status.oldest_unacknowledged_time.as_ref().map(rfc3339);
     if args.json {
         let value = serde_json::json!({

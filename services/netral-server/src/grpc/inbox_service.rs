@@ -147,16 +147,19 @@ impl InboxApi {
     async fn status(
         &self,
         req: Request<pb::GetInboxStatusRequest>,
-    ) -> Result<pb::InboxStatus, Error> {
+    ) -> Result<pb::GetInboxStatusResponse, Error> {
         let agency = self.owner(&req, &req.get_ref().parent).await?;
         let status = self.state.store.inbox_status(&agency).await?;
         let cursor = |seq: Option<i64>| seq.map(|s| s.to_string()).unwrap_or_default();
-        Ok(pb::InboxStatus {
+        let status = pb::InboxStatus {
             agency: convert::agency_name(&agency),
             last_cursor: cursor(status.last),
             acknowledged_cursor: cursor(status.acknowledged),
             unacknowledged_count: status.unacknowledged,
             oldest_unacknowledged_time: status.oldest_unacknowledged.map(convert::timestamp),
+        };
+        Ok(pb::GetInboxStatusResponse {
+            status: Some(status),
         })
     }
 }
@@ -288,7 +291,7 @@ impl InboxService for InboxApi {
     async fn get_inbox_status(
         &self,
         req: Request<pb::GetInboxStatusRequest>,
-    ) -> Result<Response<pb::InboxStatus>, Status> {
+    ) -> Result<Response<pb::GetInboxStatusResponse>, Status> {
         self.status(req)
             .await
             .map(Response::new)
