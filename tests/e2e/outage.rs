@@ -36,14 +36,8 @@ struct Seen {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_ride_through_a_cut_database_line_and_readiness_follows_it() {
-    let Some(admin) = std::env::var("NETRAL_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        assert!(
-            std::env::var_os("NETRAL_TEST_REQUIRE_POSTGRES").is_none(),
-            "PostgreSQL is required but NETRAL_TEST_DATABASE_URL is unset"
-        );
+    let test = "writes_ride_through_a_cut_database_line_and_readiness_follows_it";
+    let Some(admin) = netral_store::testing::postgres_or_skip(test) else {
         return;
     };
     let proxy = CutProxy::to(target_of(&admin)).await;
@@ -204,8 +198,13 @@ async fn writes_ride_through_a_cut_database_line_and_readiness_follows_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_file_locked_past_the_busy_timeout_answers_unavailable_then_recovers() {
-    if std::env::var("NETRAL_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
-        return; // the PostgreSQL run has its own outage test above
+    if netral_store::testing::postgres_url().is_some() {
+        // The PostgreSQL run has its own outage test above.
+        netral_store::testing::skipped(
+            "a_sqlite_file_locked_past_the_busy_timeout_answers_unavailable_then_recovers",
+            "a SQLite test, and this run is on PostgreSQL",
+        );
+        return;
     }
     let app = netral_tests::spawn_app().await;
     let case = fixtures::walk_to(&app, pb::CaseState::Registered).await;

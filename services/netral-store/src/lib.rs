@@ -22,6 +22,8 @@ pub mod migration;
 mod query;
 mod retention;
 mod store;
+#[doc(hidden)]
+pub mod testing;
 mod transient;
 mod writer;
 

@@ -24,8 +24,14 @@ use crate::store::Store;
 pub enum Visibility {
     /// Every case (national agencies, national auditors).
     Everything,
-    /// Cases in this region: the region itself, and its regencies for a province.
-    Region(RegionCode),
+    /// Cases in `region` (the region itself, and its regencies for a province), and cases
+    /// naming `agency` as reporting office, examiner or PPK wherever they are.
+    Jurisdiction {
+        /// The agency's jurisdiction.
+        region: RegionCode,
+        /// The agency itself.
+        agency: AgencyId,
+    },
     /// Cases naming this agency as reporting office, examiner or PPK.
     PartyTo(AgencyId),
 }
@@ -160,12 +166,17 @@ fn in_region(region: &RegionCode) -> Condition {
 fn visible(visibility: &Visibility) -> Condition {
     match visibility {
         Visibility::Everything => Condition::all(),
-        Visibility::Region(region) => in_region(region),
-        Visibility::PartyTo(agency) => Condition::any()
-            .add(cases::Column::ReportingOffice.eq(agency.as_str()))
-            .add(cases::Column::Examiner.eq(agency.as_str()))
-            .add(cases::Column::Ppk.eq(agency.as_str())),
+        Visibility::Jurisdiction { region, agency } => in_region(region).add(party_to(agency)),
+        Visibility::PartyTo(agency) => party_to(agency),
     }
+}
+
+/// Cases naming `agency` as reporting office, examiner or PPK.
+fn party_to(agency: &AgencyId) -> Condition {
+    Condition::any()
+        .add(cases::Column::ReportingOffice.eq(agency.as_str()))
+        .add(cases::Column::Examiner.eq(agency.as_str()))
+        .add(cases::Column::Ppk.eq(agency.as_str()))
 }
 
 fn filters(query: &CaseQuery) -> Condition {

@@ -134,10 +134,8 @@ async fn shared_connections_carry_the_same_load() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tiny_lifecycle_on_postgres_when_configured() {
-    let Some(admin_url) = std::env::var("NETRAL_TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
+    let test = "a_tiny_lifecycle_on_postgres_when_configured";
+    let Some(admin_url) = netral_store::testing::postgres_or_skip(test) else {
         return;
     };
     smoke(

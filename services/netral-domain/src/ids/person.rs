@@ -970,9 +970,9 @@ mod tests {
                 _ => {
                     let m = if feb { 2 } else { m };
                     let past_end: Vec<u32> = (nik_days_in_month(yy, m) + 1..=31).collect();
-                    if past_end.is_empty() {
-                        return Ok(());
-                    }
+                    // A month with 31 days has no day past its end: draw another case
+                    // rather than count this one as passed.
+                    prop_assume!(!past_end.is_empty());
                     format!("{:02}{m:02}{yy:02}", dd(pick(&past_end, sel, &i)))
                 }
             };

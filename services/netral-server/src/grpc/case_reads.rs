@@ -68,7 +68,9 @@ impl CaseApi {
         let today = Clock::date_of(self.state.clock.now());
         let visible_to = match policy::list_scope(&caller.profile, today) {
             policy::ListScope::Everything => Visibility::Everything,
-            policy::ListScope::Jurisdiction(region) => Visibility::Region(region),
+            policy::ListScope::Jurisdiction { region, agency } => {
+                Visibility::Jurisdiction { region, agency }
+            }
             policy::ListScope::PartyTo(agency) => Visibility::PartyTo(agency),
         };
         let query = CaseQuery {

@@ -109,12 +109,28 @@ async fn visibility_and_filters_narrow_the_list() {
             "{}",
             db.label
         );
-        let cases_in = |code: &str| scoped(Visibility::Region(code.parse().unwrap()));
+        let cases_in = |code: &str| {
+            scoped(Visibility::Jurisdiction {
+                region: code.parse().unwrap(),
+                agency: agency("names-no-case"),
+            })
+        };
         assert_eq!(
             list(store, &cases_in("63")).await,
             vec![hss.id, kotabaru.id]
         );
         assert_eq!(list(store, &cases_in("63.02")).await, vec![kotabaru.id]);
+        // A jurisdiction's scope also shows the cases naming the agency outside it.
+        let kotabaru_and_own = scoped(Visibility::Jurisdiction {
+            region: "63.02".parse().unwrap(),
+            agency: agency("pemkab-hss"),
+        });
+        assert_eq!(
+            list(store, &kotabaru_and_own).await,
+            vec![hss.id, kotabaru.id],
+            "{}",
+            db.label
+        );
         assert_eq!(list(store, &cases_in("15")).await, vec![jambi.id]);
         assert!(list(store, &cases_in("16")).await.is_empty());
         let party = |id: &str| scoped(Visibility::PartyTo(agency(id)));

@@ -19,8 +19,8 @@ use crate::{CaseQuery, CaseView, Store, Visibility, dto, migration};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn migrations_run_concurrently_from_four_connections_on_postgres() {
-    let Some(admin) = pg_admin_url() else {
-        eprintln!("NETRAL_TEST_DATABASE_URL unset: PostgreSQL part not run");
+    let test = "migrations_run_concurrently_from_four_connections_on_postgres";
+    let Some(admin) = crate::testing::postgres_or_skip(test) else {
         return;
     };
     let (_pg, url) = PgDatabase::create(&admin).await;

@@ -94,9 +94,7 @@ pub(crate) fn with_database(admin_url: &str, name: &str) -> String {
 
 /// The PostgreSQL admin URL, if tests should run on PostgreSQL too.
 pub(crate) fn pg_admin_url() -> Option<String> {
-    std::env::var(PG_ENV)
-        .ok()
-        .filter(|url| !url.trim().is_empty())
+    crate::testing::postgres_url()
 }
 
 /// A store on a fresh SQLite file.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 
-use super::support::{PgDatabase, pg_admin_url};
+use super::support::PgDatabase;
 use crate::StoreError;
 
 fn classified(err: DbErr) -> bool {
@@ -47,11 +47,8 @@ async fn a_sqlite_file_locked_by_another_writer_is_transient() {
 
 #[tokio::test]
 async fn a_terminated_postgresql_backend_is_transient_and_a_unique_violation_is_not() {
-    let Some(admin) = pg_admin_url() else {
-        assert!(
-            std::env::var_os("NETRAL_TEST_REQUIRE_POSTGRES").is_none(),
-            "PostgreSQL is required but NETRAL_TEST_DATABASE_URL is unset"
-        );
+    let test = "a_terminated_postgresql_backend_is_transient_and_a_unique_violation_is_not";
+    let Some(admin) = crate::testing::postgres_or_skip(test) else {
         return;
     };
     let (_pg, url) = PgDatabase::create(&admin).await;
