@@ -25,4 +25,5 @@ mod mtls;
 mod outage;
 mod outcomes;
 mod permissions;
+mod promises;
 mod validation;

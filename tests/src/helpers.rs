@@ -230,6 +230,14 @@ impl TestApp {
         CaseServiceClient::new(self.channel_for(agency).await)
     }
 
+    /// Tells the server to drain and stop, as a SIGTERM would (the app stays usable for
+    /// watching what draining does).
+    pub fn begin_shutdown(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+
     /// An `InboxService` client calling as `agency`.
     pub async fn inbox_client(&self, agency: &str) -> InboxServiceClient<Channel> {
         InboxServiceClient::new(self.channel_for(agency).await)
