@@ -15,6 +15,7 @@ mod directory;
 mod examiner_handover;
 mod health_and_reads;
 mod idempotency;
+mod identity;
 mod inbox;
 mod inbox_limits;
 mod inbox_processes;
