@@ -28,3 +28,4 @@ mod outcomes;
 mod permissions;
 mod promises;
 mod validation;
+mod validation_steps;
