@@ -206,3 +206,36 @@ async fn draining_reports_not_serving_and_ends_inbox_streams_resumably() {
         "readiness goes NOT_SERVING when draining starts"
     );
 }
+
+#[tokio::test]
+async fn a_call_past_the_servers_limit_answers_deadline_exceeded_and_a_retry_applies_once() {
+    let app = spawn_app_with(|s| s.limits.request_timeout_ms = 300).await;
+    let case = walk_to(&app, pb::CaseState::Registered).await;
+    // An inbox stream opened now outlives the limit: the limit ends calls, not streams.
+    let mut examiner = app.watch_inbox("kasn", "").await;
+    // The database is slow for this one step: it waits a second on its writer lane.
+    app.store()
+        .fail_points()
+        .delay_next_step(std::time::Duration::from_secs(1));
+    let forward = fixtures::forward(&case);
+    let mut client = app.client("bawaslu-kotabaru").await;
+    let late = client.forward_case(forward.clone()).await.unwrap_err();
+    assert_eq!(late.code(), Code::DeadlineExceeded, "{late:?}");
+    // The step still commits on its lane (the examiner is told, a second later, on the
+    // stream opened before); sent again, the same request answers it, applied once.
+    let told = netral_tests::receive(&mut examiner, 1).await;
+    assert_eq!(
+        (told[0].action.as_str(), told[0].case.as_str()),
+        ("FORWARD", case.name.as_str())
+    );
+    let again = client.forward_case(forward).await.unwrap().into_inner();
+    assert_eq!(
+        fixtures::case_of(again.r#case).state(),
+        pb::CaseState::Forwarded
+    );
+    assert_eq!(
+        app.history(&case).await.len(),
+        2,
+        "registered, forwarded: once"
+    );
+}

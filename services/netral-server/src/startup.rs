@@ -289,10 +289,12 @@ impl Application {
             .collect();
 
         let mut builder = Server::builder()
-            .timeout(self.settings.request_timeout())
             .http2_keepalive_interval(Some(self.settings.inbox.keepalive_interval()))
             .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
-            .layer(tower::util::MapRequestLayer::new(crate::grpc::tag_method));
+            .layer(tower::util::MapRequestLayer::new(crate::grpc::tag_method))
+            .layer(crate::grpc::deadline::DeadlineLayer::new(
+                self.settings.request_timeout(),
+            ));
         if let Some(tls) = self.tls {
             builder = builder.tls_config(tls)?;
         }

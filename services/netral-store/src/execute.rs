@@ -154,6 +154,9 @@ where
                 inbox_signals,
                 reply,
             } = *self;
+            if let Some(delay) = fail_points.take_delay() {
+                tokio::time::sleep(delay).await;
+            }
             let (result, recipients) = in_savepoint(savepoint, &meta, step, &fail_points).await;
             let backend = savepoint.txn().get_database_backend();
             let signals = inbox_signals;

@@ -47,12 +47,31 @@ pub struct FailPoints {
     /// its audit event are written, before its idempotency key: the transaction must roll
     /// back as a whole.
     pub after_case_write: Arc<AtomicBool>,
+    /// Hold the next step this long on its writer lane before it runs (a slow database,
+    /// for tests of the server's call limit).
+    pub delay_next_step: Arc<std::sync::Mutex<Option<std::time::Duration>>>,
 }
 
 impl FailPoints {
     /// Arms (or disarms) the failure after the case write; it fires once.
     pub fn after_case_write(&self, on: bool) {
         self.after_case_write.store(on, Ordering::SeqCst);
+    }
+
+    /// Holds the next step `delay` long before it runs; it fires once.
+    pub fn delay_next_step(&self, delay: std::time::Duration) {
+        *self
+            .delay_next_step
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(delay);
+    }
+
+    /// The armed delay, if any (disarming it).
+    pub(crate) fn take_delay(&self) -> Option<std::time::Duration> {
+        self.delay_next_step
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// Whether the armed failure fires now (disarming it).

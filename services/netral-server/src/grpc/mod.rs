@@ -6,6 +6,7 @@ pub mod audit_service;
 pub mod case_reads;
 pub mod case_service;
 pub mod convert;
+pub mod deadline;
 pub mod directory_service;
 pub mod fields;
 pub mod filter;
