@@ -9,7 +9,7 @@ use netral_domain::AgencyId;
 use netral_proto::v1 as pb;
 use netral_store::InboxQuery;
 use netral_tests::fixtures::{self, Step, walk_to};
-use netral_tests::{PATIENCE, TestApp, eventually, reason, receive, spawn_app};
+use netral_tests::{PATIENCE, TestApp, eventually, field_violations, reason, receive, spawn_app};
 use pb::InboxMessageKind as Kind;
 use tonic::Code;
 
@@ -66,9 +66,12 @@ impl Deliveries {
             );
             if let Some(message) = new.last() {
                 self.seen.insert(agency.to_string(), message.seq);
+                use netral_domain::inbox::MessageKind as M;
                 let kind = match message.kind {
-                    netral_domain::inbox::MessageKind::Escalation => Kind::Escalation,
-                    _ => Kind::CaseChanged,
+                    M::CaseChanged => Kind::CaseChanged,
+                    M::DeadlineReminder => Kind::DeadlineReminder,
+                    M::DeadlineMissed => Kind::DeadlineMissed,
+                    M::Escalation => Kind::Escalation,
                 };
                 got.insert(agency.to_string(), (message.action.clone(), kind));
             }
@@ -244,15 +247,7 @@ async fn a_resumed_stream_sees_no_gap_and_no_duplicate_and_keeps_commit_order() 
         "cursors only grow: {cursors:?}"
     );
     // Nothing more is pending: the newest message of the inbox is the last one delivered.
-    let status = app
-        .inbox_client("kasn")
-        .await
-        .get_inbox_status(pb::GetInboxStatusRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .status
-        .unwrap();
+    let status = app.inbox_status("kasn").await;
     assert_eq!(status.last_cursor, delivered.last().unwrap().cursor);
     drop(resumed);
 
@@ -271,13 +266,7 @@ async fn a_resumed_stream_sees_no_gap_and_no_duplicate_and_keeps_commit_order() 
     let mut fresh = app.watch_inbox("kasn", "").await;
     let unacked = receive(&mut fresh, 3).await;
     assert_eq!(unacked[0].cursor, delivered[6].cursor);
-    let status = ack
-        .get_inbox_status(pb::GetInboxStatusRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .status
-        .unwrap();
+    let status = app.inbox_status("kasn").await;
     assert_eq!(
         (
             status.agency.as_str(),
@@ -324,7 +313,10 @@ async fn an_agency_reads_only_its_own_inbox() {
         })
         .await
         .unwrap_err();
-    assert_eq!(refused.code(), Code::PermissionDenied);
+    assert_eq!(
+        (refused.code(), reason(&refused).as_str()),
+        (Code::PermissionDenied, "NOT_OWN_INBOX")
+    );
     let cursor = app.inbox("kasn").await[0].cursor.clone();
     let refused = bkn
         .ack_inbox(pb::AckInboxRequest {
@@ -335,8 +327,8 @@ async fn an_agency_reads_only_its_own_inbox() {
         .await
         .unwrap_err();
     assert_eq!(
-        refused.code(),
-        Code::InvalidArgument,
+        field_violations(&refused),
+        ["cursor"],
         "KASN's cursor is none of BKN's messages"
     );
     let own = kasn

@@ -4,7 +4,7 @@
 
 use chrono::TimeDelta;
 use netral_proto::v1 as pb;
-use netral_tests::fixtures::{self, Step, walk_to};
+use netral_tests::fixtures::{self, walk_to};
 use netral_tests::otlp::OtlpReceiver;
 use netral_tests::{PATIENCE, TestApp, alter_audit_leaf, eventually, spawn_app_with};
 
@@ -80,13 +80,7 @@ async fn an_agency_that_stopped_reading_shows_in_the_inbox_metrics() {
 async fn an_altered_audit_log_raises_the_self_check_findings_metric() {
     let receiver = OtlpReceiver::start().await;
     let app = exporting_app(&receiver).await;
-    let case = app
-        .register("bawaslu-kotabaru", fixtures::kotabaru_social_media_like())
-        .await
-        .unwrap();
-    app.act("bawaslu-kotabaru", Step::Forward, &case)
-        .await
-        .unwrap();
+    walk_to(&app, pb::CaseState::Forwarded).await;
     app.audit_keeper().checkpoint_now().await.unwrap();
     assert!(app.audit_keeper().self_check().await.unwrap().is_empty());
     let clean = [("netral.outcome", "clean")];

@@ -261,6 +261,18 @@ impl TestApp {
             .into_inner()
     }
 
+    /// How far `agency` has read its inbox (`GetInboxStatus`).
+    pub async fn inbox_status(&self, agency: &str) -> pb::InboxStatus {
+        self.inbox_client(agency)
+            .await
+            .get_inbox_status(pb::GetInboxStatusRequest::default())
+            .await
+            .unwrap_or_else(|status| panic!("{agency} cannot read its inbox status: {status:?}"))
+            .into_inner()
+            .status
+            .expect("a status")
+    }
+
     /// Every message in `agency`'s inbox, oldest first, read page by page with `ListInbox`.
     pub async fn inbox(&self, agency: &str) -> Vec<pb::InboxMessage> {
         let mut client = self.inbox_client(agency).await;
@@ -426,6 +438,28 @@ pub async fn receive(
         got.push(next.message.expect("a message"));
     }
     got
+}
+
+/// What is wrong with `answer` to a request whose only bad field is `field`, or `None` when
+/// it is the INVALID_ARGUMENT naming exactly that field in its BadRequest.
+pub fn not_refused_on<T: std::fmt::Debug>(
+    what: &str,
+    answer: Result<T, Status>,
+    field: &str,
+) -> Option<String> {
+    match answer {
+        Ok(accepted) => Some(format!("{what}: accepted: {accepted:?}")),
+        Err(status) => {
+            let fields = field_violations(&status);
+            (status.code() != tonic::Code::InvalidArgument || fields != [field]).then(|| {
+                format!(
+                    "{what}: expected INVALID_ARGUMENT on [{field}], got {:?} on {fields:?} ({})",
+                    status.code(),
+                    status.message()
+                )
+            })
+        }
+    }
 }
 
 /// Flips one bit of the stored leaf of audit event `sequence`, as someone with database

@@ -20,5 +20,5 @@ pub mod proxy;
 
 pub use helpers::{
     DEFAULT_NOW, PATIENCE, TestApp, alter_audit_leaf, assert_refused, default_now, error_domain,
-    eventually, field_violations, reason, receive, spawn_app, spawn_app_with,
+    eventually, field_violations, not_refused_on, reason, receive, spawn_app, spawn_app_with,
 };

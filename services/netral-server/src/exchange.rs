@@ -194,7 +194,10 @@ fn applied(
     rules: &Rules,
     keys: &AuditKeys,
 ) -> Applied {
-    let response = convert::case(&case.clone().basic()).encode_to_vec();
+    // The reply and the inbox snapshot both show the BASIC view: converted once, on the
+    // writer lane.
+    let basic = convert::case(&case.clone().basic());
+    let response = basic.encode_to_vec();
     let audit = Event {
         case: Some(case.id),
         request_id: Some(rules.request_id),
@@ -211,7 +214,7 @@ fn applied(
     }
     .by(&rules.actor.id)
     .record();
-    let inbox = inbox_messages(&case, &outcome, rules);
+    let inbox = inbox_messages(&case, &basic, &outcome, rules);
     Applied {
         case,
         outcome,
@@ -227,6 +230,7 @@ fn applied(
 /// no personal data) and the caller's trace context.
 fn inbox_messages(
     case: &CaseRecord,
+    basic: &pb::Case,
     outcome: &netral_domain::case::StepOutcome,
     rules: &Rules,
 ) -> Vec<InboxRecord> {
@@ -245,7 +249,7 @@ fn inbox_messages(
     if deliveries.is_empty() {
         return Vec::new();
     }
-    let snapshot = convert::inbox_snapshot(case).encode_to_vec();
+    let snapshot = convert::inbox_snapshot(basic).encode_to_vec();
     deliveries
         .into_iter()
         .map(|delivery| InboxRecord {

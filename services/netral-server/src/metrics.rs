@@ -162,11 +162,6 @@ impl Metrics {
         }
     }
 
-    /// Instruments that record nowhere (tools and tests that need no metrics).
-    pub fn disabled(store: &Store, clock: &Clock) -> Self {
-        Self::with_provider(SdkMeterProvider::builder().build(), store, clock)
-    }
-
     /// Records a self-check of the audit log that found `findings` discrepancies.
     pub fn audit_self_check(&self, findings: usize) {
         let outcome = if findings == 0 { "clean" } else { "altered" };

@@ -127,6 +127,8 @@ pub struct TableCounts {
     pub child_records: u64,
     /// Rows in `audit_events`, sequenced or not.
     pub audit_events: u64,
+    /// Rows in `inbox_messages`, sequenced or not.
+    pub inbox_messages: u64,
 }
 
 /// Loads a case with its subject and the child records of `view`, and the subject's row id.
@@ -284,6 +286,9 @@ impl Store {
                 + deadlines::Entity::find().count(&self.db).await?
                 + sanctions::Entity::find().count(&self.db).await?,
             audit_events: crate::entity::audit::events::Entity::find()
+                .count(&self.db)
+                .await?,
+            inbox_messages: crate::entity::inbox::messages::Entity::find()
                 .count(&self.db)
                 .await?,
         })

@@ -9,8 +9,8 @@
 //!    connection, and read the RSS again;
 //! 3. run the lifecycle (`--cases` cases by `--clients` workers, as `netral bench
 //!    lifecycle`), sampling the server's RSS, while the streams receive;
-//! 4. wait (bounded) for every message the acknowledged steps produced, then report:
-//!    delivered / expected / duplicated, delivery latency from the step's acknowledgement
+//! 4. wait (bounded) for every message the server's database holds (counted there, not
+//!    predicted), then report: delivered / expected / duplicated, delivery latency from the step's acknowledgement
 //!    (≈ commit → delivery; a message that arrives before its step's answer counts 0) and
 //!    from the step's own timestamp (an upper bound: it includes the step's queueing and
 //!    commit), p50 / p99 / max, and the RSS figures.
@@ -44,10 +44,6 @@ const SETTLE: Duration = Duration::from_secs(2);
 const OPENING_AT_ONCE: usize = 32;
 /// How long the bench waits, after the lifecycle, for the last messages.
 const DRAIN: Duration = Duration::from_secs(30);
-/// Messages each lifecycle step produces for this lifecycle's agencies (Bawaslu Kotabaru,
-/// BKN as examiner and registry, the Kotabaru regent as PPK), by step: register, forward,
-/// accept, recommend, decree, record (the domain's routing, `netral_domain::inbox`).
-const MESSAGES_PER_STEP: [usize; 6] = [0, 1, 1, 2, 2, 2];
 /// The lifecycle's actions, by step.
 const ACTIONS: [&str; 6] = [
     "REGISTER",
@@ -214,7 +210,12 @@ async fn load(
     };
     let lifecycle = drive::drive("lifecycle with open inboxes", runners, plan).await?;
     let acks = acks.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let expected: usize = acks.keys().map(|(_, step)| MESSAGES_PER_STEP[*step]).sum();
+    // Every message the steps wrote, as the server's database holds them.
+    let store = netral_store::Store::connect(database_url, 2)
+        .await
+        .context("cannot open the server's database to count its messages")?;
+    let expected = usize::try_from(store.table_counts().await?.inbox_messages)?;
+    store.close().await?;
     let give_up = Instant::now() + DRAIN;
     while receipts.lock().unwrap_or_else(|p| p.into_inner()).len() < expected
         && Instant::now() < give_up

@@ -141,11 +141,12 @@ fn wire_count(n: u32) -> i32 {
 
 /// The wire form of a case, subject included (callers have passed the read policy), with
 /// whatever child records `c` holds (a BASIC record gives the BASIC view).
-/// The case as an inbox message shows it: the BASIC view without personal data (the
-/// subject's identifier, name and position) and without the free-text summary, which may
-/// name people. A recipient reads those with `GetCase`, which accounts for the disclosure.
-pub fn inbox_snapshot(c: &CaseRecord) -> pb::Case {
-    let mut snapshot = case(&c.clone().basic());
+/// The case as an inbox message shows it: `basic` (the case in the BASIC view) without
+/// personal data (the subject's identifier, name and position) and without the free-text
+/// summary, which may name people. A recipient reads those with `GetCase`, which accounts
+/// for the disclosure.
+pub fn inbox_snapshot(basic: &pb::Case) -> pb::Case {
+    let mut snapshot = basic.clone();
     if let Some(subject) = snapshot.subject.as_mut() {
         subject.id.clear();
         subject.full_name.clear();

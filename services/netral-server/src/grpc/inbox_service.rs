@@ -68,7 +68,6 @@ impl InboxApi {
         self.streams.open(Watch {
             store: self.state.store.clone(),
             directory: self.state.directory.clone(),
-            clock: self.state.clock.clone(),
             agency,
             after,
         })

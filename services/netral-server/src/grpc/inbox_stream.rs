@@ -18,7 +18,6 @@ use netral_store::{InboxQuery, Store};
 use tokio::sync::{mpsc, watch};
 use tonic::Status;
 
-use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::Error;
 use crate::settings::InboxSettings;
@@ -84,8 +83,6 @@ pub(crate) struct Watch {
     pub store: Store,
     /// To notice the agency's revocation while the stream is open.
     pub directory: Arc<Directory>,
-    /// Revocation is checked against it.
-    pub clock: Clock,
     /// Whose inbox.
     pub agency: AgencyId,
     /// The cursor to continue after.
@@ -187,16 +184,11 @@ impl Pump {
                     "the server is shutting down; resume from the last cursor",
                 ));
             }
-            let revoked = self
-                .watch
+            // The caller is resolved by the same rule as each call's identity.
+            self.watch
                 .directory
-                .get(&self.watch.agency)
-                .is_none_or(|entry| entry.is_revoked_at(self.watch.clock.now()));
-            if revoked {
-                return Err(Stop::With(Error::Unauthenticated(
-                    crate::identity::IdentityError::Revoked(self.watch.agency.clone()),
-                )));
-            }
+                .resolve(&self.watch.agency)
+                .map_err(|err| Stop::With(Error::Unauthenticated(err)))?;
             wake.borrow_and_update();
             let query = InboxQuery {
                 agency: self.watch.agency.clone(),
