@@ -164,6 +164,8 @@ async fn bkn_lifts_a_block_only_when_one_is_in_place() {
     let case = walk_to(&app, CaseState::SanctionRecommended).await;
     let refused = app.act("bkn", Step::UnblockPersonnelData, &case).await;
     assert_refused(refused, Code::FailedPrecondition, "NOT_BLOCKED");
+    // A block answers a PPK past its deadline (ten days from 1 March 2024).
+    app.clock.set(wib("2024-03-12T08:00:00"));
     let case = app
         .act("bkn", Step::BlockPersonnelData, &case)
         .await

@@ -10,6 +10,7 @@ mod audit_tamper;
 mod case_size;
 mod concurrency;
 mod crash;
+mod deadline_engine;
 mod deadlines;
 mod directory;
 mod examiner_handover;

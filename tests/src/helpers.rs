@@ -21,6 +21,7 @@ use netral_proto::v1::case_service_client::CaseServiceClient;
 use netral_proto::v1::inbox_service_client::InboxServiceClient;
 use netral_server::audit::LogKeeper;
 use netral_server::clock::Clock;
+use netral_server::deadline_engine::{DeadlineEngine, ScanReport};
 use netral_server::settings::Settings;
 use netral_server::startup::Application;
 use netral_store::{CaseEventRow, Store, TableCounts};
@@ -62,6 +63,10 @@ pub struct TestApp {
     store: Store,
     /// The server's audit log keeper, to sequence, sign and self-check on demand.
     keeper: LogKeeper,
+    /// The server's deadline engine, to scan on demand at the clock's instant.
+    deadlines: DeadlineEngine,
+    /// The settings the server was built with, to start a second replica beside it.
+    settings: Settings,
     /// One mTLS channel per agency, made on first use and reused (each is one connection).
     channels: Mutex<HashMap<String, Channel>>,
     /// Signals the server to stop; sent on drop.
@@ -121,6 +126,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .unwrap_or_else(|| settings.pki_dir());
     let store = app.store().clone();
     let keeper = app.audit_keeper().clone();
+    let deadlines = app.deadline_engine().clone();
     let expected = match database {
         TestDatabase::Sqlite => DbBackend::Sqlite,
         TestDatabase::Postgres { .. } => DbBackend::Postgres,
@@ -146,6 +152,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         database_url,
         store,
         keeper,
+        deadlines,
+        settings,
         channels: Mutex::new(HashMap::new()),
         shutdown: Some(shutdown),
         _database: database,
@@ -159,6 +167,26 @@ pub fn default_now() -> DateTime<Utc> {
 }
 
 impl TestApp {
+    /// Runs one deadline scan now (at the clock's instant) and reports what it raised.
+    pub async fn scan_deadlines(&self) -> ScanReport {
+        self.deadlines
+            .scan()
+            .await
+            .unwrap_or_else(|err| panic!("the deadline scan failed: {err}"))
+    }
+
+    /// The deadline engine of a second replica on the same database, settings and clock: its
+    /// own pool and writer lanes, as another server process would have.
+    pub async fn replica_engine(&self) -> DeadlineEngine {
+        let mut settings = self.settings.clone();
+        settings.listen = "127.0.0.1:0".parse().expect("a loopback address");
+        settings.database.url = Some(self.database_url.clone());
+        let replica = Application::build_with_clock(settings, self.clock.clone())
+            .await
+            .unwrap_or_else(|err| panic!("the second replica failed to start: {err}"));
+        replica.deadline_engine().clone()
+    }
+
     /// The server's store, as the server itself uses it (to read history, count rows or
     /// inject failures).
     pub fn store(&self) -> &Store {

@@ -10,7 +10,8 @@
 
 use chrono::NaiveDate;
 
-use crate::case::CaseRecord;
+use crate::case::{CaseRecord, Deadline, Notice};
+use crate::catalogue::DeadlineStep;
 use crate::ids::{AgencyId, RegionCode};
 use crate::policy::{AgencyProfile, Role};
 use crate::state::Action;
@@ -114,6 +115,8 @@ pub const fn audiences(action: Action) -> &'static [(Audience, MessageKind)] {
             (A::Examiner, C),
             (A::PpkOnceRecommended, C),
         ],
+        // Routed by the notice, not the action: see [`notice_recipients`].
+        Action::RaiseNotice => &[],
     }
 }
 
@@ -189,6 +192,52 @@ pub fn recipients(
         }
     }
     deliveries.sort();
+    deliveries
+}
+
+/// The messages a notice of the deadline engine produces on `case`: a reminder or an
+/// overdue notice to the agency the deadline waits for (an overdue PPK also makes the
+/// examiner who recommended hear of it), a block proposal to the personnel registry, a
+/// warning proposal to the regional overseer; the PPK hears of both proposals.
+pub fn notice_recipients(
+    notice: Notice,
+    deadline: &Deadline,
+    case: &CaseRecord,
+    holders: &RoleHolders,
+) -> Vec<Delivery> {
+    use MessageKind::{CaseChanged, DeadlineMissed, DeadlineReminder, Escalation};
+    let ppk_step = deadline.step == DeadlineStep::PpkAction;
+    let mut deliveries: Vec<Delivery> = match notice {
+        Notice::Reminder => vec![(deadline.agency.clone(), DeadlineReminder)],
+        Notice::Overdue => std::iter::once((deadline.agency.clone(), DeadlineMissed))
+            .chain(
+                case.examiner
+                    .iter()
+                    .filter(|_| ppk_step)
+                    .map(|examiner| (examiner.clone(), CaseChanged)),
+            )
+            .collect(),
+        Notice::BlockProposal => holders
+            .registry
+            .iter()
+            .map(|bkn| (bkn.clone(), Escalation))
+            .chain([(case.filing.ppk.clone(), CaseChanged)])
+            .collect(),
+        Notice::WarningProposal => holders
+            .oversight
+            .iter()
+            .map(|overseer| (overseer.clone(), Escalation))
+            .chain([(case.filing.ppk.clone(), CaseChanged)])
+            .collect(),
+    }
+    .into_iter()
+    .map(|(agency, kind)| Delivery { agency, kind })
+    .collect();
+    deliveries.sort();
+    // One message per agency, the more urgent kind kept (sorted by agency, then kind).
+    deliveries.reverse();
+    deliveries.dedup_by(|later, kept| later.agency == kept.agency);
+    deliveries.reverse();
     deliveries
 }
 

@@ -138,3 +138,94 @@ fn kinds_round_trip_through_their_names() {
     }
     assert_eq!(MessageKind::parse("case_changed"), None);
 }
+
+mod notices {
+    use crate::case::tests::{sanction_recommended, world};
+    use crate::case::{Notice, NoticeContext, NoticePolicy};
+    use crate::catalogue::DeadlineStep;
+    use crate::inbox::{MessageKind, RoleHolders, notice_recipients};
+
+    fn holders() -> RoleHolders {
+        RoleHolders {
+            registry: vec!["bkn".parse().unwrap()],
+            oversight: vec!["kemendagri".parse().unwrap()],
+        }
+    }
+
+    fn told(notice: Notice) -> Vec<(String, MessageKind)> {
+        let w = world();
+        let case = sanction_recommended(&w);
+        let deadline = case
+            .deadlines
+            .iter()
+            .find(|d| d.step == DeadlineStep::PpkAction)
+            .unwrap();
+        notice_recipients(notice, deadline, &case, &holders())
+            .into_iter()
+            .map(|d| (d.agency.to_string(), d.kind))
+            .collect()
+    }
+
+    fn pair(agency: &str, kind: MessageKind) -> (String, MessageKind) {
+        (agency.to_owned(), kind)
+    }
+
+    #[test]
+    fn each_rung_reaches_the_agency_that_must_act_on_it() {
+        use MessageKind::*;
+        assert_eq!(
+            told(Notice::Reminder),
+            [pair("pemkab-kotabaru", DeadlineReminder)]
+        );
+        // The examiner (BKN here) recommended: it hears the PPK is late.
+        assert_eq!(
+            told(Notice::Overdue),
+            [
+                pair("bkn", CaseChanged),
+                pair("pemkab-kotabaru", DeadlineMissed)
+            ]
+        );
+        assert_eq!(
+            told(Notice::BlockProposal),
+            [
+                pair("bkn", Escalation),
+                pair("pemkab-kotabaru", CaseChanged)
+            ]
+        );
+        assert_eq!(
+            told(Notice::WarningProposal),
+            [
+                pair("kemendagri", Escalation),
+                pair("pemkab-kotabaru", CaseChanged)
+            ]
+        );
+    }
+
+    #[test]
+    fn an_agency_reached_twice_gets_the_more_urgent_message_once() {
+        let w = world();
+        let mut case = sanction_recommended(&w);
+        // BKN is both examiner and registry: one ESCALATION, not a CASE_CHANGED too.
+        let ctx = NoticeContext {
+            now: crate::case::tests::at(2024, 9, 21),
+            today: crate::case::tests::day(2024, 9, 21),
+            policy: NoticePolicy::default(),
+            ppk_is_regional_head: true,
+        };
+        let i = case
+            .deadlines
+            .iter()
+            .position(|d| d.step == DeadlineStep::PpkAction)
+            .unwrap();
+        let overdue = case.raise_notice(i, &ctx).unwrap().unwrap();
+        assert_eq!(overdue.notice, Notice::Overdue);
+        let block = case.raise_notice(i, &ctx).unwrap().unwrap();
+        let registry_too = RoleHolders {
+            registry: vec!["bkn".parse().unwrap(), "pemkab-kotabaru".parse().unwrap()],
+            oversight: Vec::new(),
+        };
+        let got = notice_recipients(block.notice, &block.deadline, &case, &registry_too);
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().all(|d| d.kind == MessageKind::Escalation));
+    }
+}

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod inbox;
 pub mod policy;
 pub mod state;
+pub mod stats;
 
 pub use catalogue::Catalogue;
 pub use ids::{AgencyId, CaseId, IdError, NiPppk, Nik, Nip, RegionCode, SubjectId, SubjectIdKind};

@@ -227,6 +227,9 @@ pub enum Denial {
         /// The date without an examiner.
         date: NaiveDate,
     },
+    /// The action is netral's own (the deadline engine's notices): no agency takes it.
+    #[error("only netral itself takes this action")]
+    NetralOnly,
     /// The directory names several examiners on one date: a directory error to fix, never
     /// resolved by guessing.
     #[error("more than one agency holds the EXAMINER role on {date}")]
@@ -247,6 +250,7 @@ impl Denial {
             Self::NotTheExaminer => "NOT_THE_EXAMINER",
             Self::NoExaminerOnDate { .. } => "NO_EXAMINER_ON_DATE",
             Self::AmbiguousExaminer { .. } => "AMBIGUOUS_EXAMINER",
+            Self::NetralOnly => "NETRAL_ONLY",
         }
     }
 }
@@ -277,6 +281,7 @@ pub fn authorize(
         }
         A::SendWarningLetter => actor.exercise(Role::RegionalOversight, &case.region, today),
         A::AttachEvidence | A::AddNote => acting_party(actor, case, today),
+        A::RaiseNotice => Err(Denial::NetralOnly),
     }
 }
 
@@ -531,7 +536,7 @@ mod tests {
 
     /// Who may do what on `kotabaru_case`, written out from DESIGN.md. Legend: `ok` allowed;
     /// `-B` `-P` `-R` `-O` lacks the BAWASLU, PPK, PERSONNEL_REGISTRY, REGIONAL_OVERSIGHT
-    /// role; `NE` not the examiner; `NP` not a party.
+    /// role; `NE` not the examiner; `NP` not a party; `NN` netral's own action.
     #[rustfmt::skip]
     const MATRIX: &[(Action, [&str; 7])] = &[
         //                             BAWASLU EXAMINER PPK  REGISTRY OVERSIGHT POLICY AUDITOR
@@ -552,6 +557,7 @@ mod tests {
         (A::Cancel,                 ["ok", "-B", "-B", "-B", "-B", "-B", "-B"]),
         (A::AttachEvidence,         ["ok", "ok", "ok", "ok", "ok", "NP", "NP"]),
         (A::AddNote,                ["ok", "ok", "ok", "ok", "ok", "NP", "NP"]),
+        (A::RaiseNotice,            ["NN", "NN", "NN", "NN", "NN", "NN", "NN"]),
     ];
 
     fn decode(cell: &str) -> Result<(), Denial> {
@@ -569,6 +575,7 @@ mod tests {
             }),
             "NE" => Err(Denial::NotTheExaminer),
             "NP" => Err(Denial::NotAParty),
+            "NN" => Err(Denial::NetralOnly),
             other => panic!("unknown matrix cell {other:?}"),
         }
     }
@@ -890,6 +897,7 @@ mod tests {
                     role: Role::RegionalOversight,
                 },
                 A::AttachEvidence | A::AddNote => Denial::NotAParty,
+                A::RaiseNotice => Denial::NetralOnly,
             };
             assert_eq!(
                 authorize(&stranger, action, &case, day(TODAY)),

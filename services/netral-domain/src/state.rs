@@ -141,11 +141,14 @@ pub enum Action {
     AttachEvidence,
     /// A party adds a note to the case.
     AddNote,
+    /// netral's deadline engine raises a notice (reminder, overdue, escalation proposal) on
+    /// an open case. No agency may take it.
+    RaiseNotice,
 }
 
 impl Action {
     /// Every action, in the order of a case's life.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 18] = [
         Self::Register,
         Self::ExtendReview,
         Self::Dismiss,
@@ -163,6 +166,7 @@ impl Action {
         Self::Cancel,
         Self::AttachEvidence,
         Self::AddNote,
+        Self::RaiseNotice,
     ];
 
     /// The stable wire name, e.g. `"RECOMMEND_SANCTION"`, as used in audit events.
@@ -185,6 +189,7 @@ impl Action {
             Self::Cancel => "CANCEL",
             Self::AttachEvidence => "ATTACH_EVIDENCE",
             Self::AddNote => "ADD_NOTE",
+            Self::RaiseNotice => "RAISE_NOTICE",
         }
     }
 }
@@ -305,6 +310,8 @@ pub fn next_state(from: CaseState, action: Action) -> Result<CaseState, Transiti
 
         // Any open case takes evidence and notes.
         (_, A::AttachEvidence | A::AddNote) => from,
+        // The deadline engine's notices never move a case.
+        (_, A::RaiseNotice) => from,
 
         _ => {
             return Err(TransitionError::NotAllowed {
@@ -338,11 +345,13 @@ mod tests {
         ),
         (S::Registered, A::AttachEvidence, S::Registered),
         (S::Registered, A::AddNote, S::Registered),
+        (S::Registered, A::RaiseNotice, S::Registered),
         (S::Forwarded, A::Accept, S::UnderExamination),
         (S::Forwarded, A::Cancel, S::Cancelled),
         (S::Forwarded, A::ReportSubjectSeparated, S::SubjectSeparated),
         (S::Forwarded, A::AttachEvidence, S::Forwarded),
         (S::Forwarded, A::AddNote, S::Forwarded),
+        (S::Forwarded, A::RaiseNotice, S::Forwarded),
         (S::UnderExamination, A::ConcludeNotProven, S::NotProven),
         (
             S::UnderExamination,
@@ -357,6 +366,7 @@ mod tests {
         ),
         (S::UnderExamination, A::AttachEvidence, S::UnderExamination),
         (S::UnderExamination, A::AddNote, S::UnderExamination),
+        (S::UnderExamination, A::RaiseNotice, S::UnderExamination),
         (
             S::SanctionRecommended,
             A::Acknowledge,
@@ -394,9 +404,15 @@ mod tests {
             S::SanctionRecommended,
         ),
         (S::SanctionRecommended, A::AddNote, S::SanctionRecommended),
+        (
+            S::SanctionRecommended,
+            A::RaiseNotice,
+            S::SanctionRecommended,
+        ),
         (S::Sanctioned, A::RecordInRegistry, S::Recorded),
         (S::Sanctioned, A::AttachEvidence, S::Sanctioned),
         (S::Sanctioned, A::AddNote, S::Sanctioned),
+        (S::Sanctioned, A::RaiseNotice, S::Sanctioned),
     ];
 
     /// The closed states, listed by hand rather than taken from `is_terminal`.
@@ -438,7 +454,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 10 * 17);
+        assert_eq!(checked, 10 * 18);
     }
 
     #[test]
@@ -567,6 +583,7 @@ mod tests {
             A::Cancel => 14,
             A::AttachEvidence => 15,
             A::AddNote => 16,
+            A::RaiseNotice => 17,
         };
         let indices: HashSet<usize> = Action::ALL.into_iter().map(index).collect();
         assert_eq!(indices, (0..Action::ALL.len()).collect());

@@ -175,6 +175,12 @@ impl Directory {
                 if entries.contains_key(entry.id()) {
                     return Err(("id".to_owned(), "duplicate id".to_owned()));
                 }
+                if entry.id().as_str() == crate::exchange::NETRAL_ACTOR {
+                    return Err((
+                        "id".to_owned(),
+                        "reserved for netral's own steps (the deadline engine)".to_owned(),
+                    ));
+                }
                 overlapping_examiner(&entry, entries.values()).map_or(Ok(entry), Err)
             });
             let entry = checked.map_err(|(field, reason)| DirectoryError::Invalid {
@@ -443,6 +449,22 @@ mod tests {
         let on = |s: &str| dir.examiner_on(s.parse().unwrap()).unwrap().id.to_string();
         assert_eq!(on("2024-08-23"), "kasn");
         assert_eq!(on("2024-08-24"), "bkn");
+    }
+
+    #[test]
+    fn no_agency_may_take_the_name_netral_records_its_own_steps_under() {
+        let (agency, field, reason) = invalid(
+            r#"
+            [[agencies]]
+            id = "netral"
+            display_name = "Not really netral"
+            [[agencies.grants]]
+            role = "AUDITOR"
+            from = 2020-01-01
+            "#,
+        );
+        assert_eq!((agency.as_str(), field.as_str()), ("netral", "id"));
+        assert!(reason.contains("reserved"), "{reason}");
     }
 
     #[test]

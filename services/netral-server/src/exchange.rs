@@ -5,10 +5,12 @@
 //! reply in the BASIC view, and one group-committed store transaction that also appends the
 //! step's audit event.
 
+mod notice;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use netral_domain::case::{CaseLimits, CaseRecord, Command, NewCase, StepContext};
+use netral_domain::case::{CaseLimits, CaseRecord, Command, NewCase, NoticePolicy, StepContext};
 use netral_domain::inbox::{RoleHolders, recipients};
 use netral_domain::{Action, AgencyProfile, CaseId, Catalogue};
 use netral_proto::v1 as pb;
@@ -21,6 +23,8 @@ use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::Error;
 use crate::grpc::{convert, payload};
+
+pub use notice::{NETRAL_ACTOR, RaiseOutcome};
 
 /// Applies steps to cases. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -36,6 +40,8 @@ pub struct Exchange {
     /// The agencies and their dated roles: who, besides a case's parties, a step's inbox
     /// messages go to (the personnel registry, the regional overseer).
     directory: Arc<Directory>,
+    /// When the deadline engine's notices fall due on the deadlines steps start.
+    notices: NoticePolicy,
 }
 
 /// Who asks for a change, and how to recognise a retry of it.
@@ -75,6 +81,7 @@ impl Exchange {
         limits: CaseLimits,
         keys: Arc<AuditKeys>,
         directory: Arc<Directory>,
+        notices: NoticePolicy,
     ) -> Self {
         Self {
             store,
@@ -82,6 +89,7 @@ impl Exchange {
             limits,
             keys,
             directory,
+            notices,
         }
     }
 
@@ -95,7 +103,7 @@ impl Exchange {
             .store
             .execute(meta, move |_none: Option<CaseRecord>| {
                 let event_payload = payload::registration(&filing, &keys);
-                let (case, outcome) = CaseRecord::register(case_id, filing, &rules.context())?;
+                let (case, outcome) = CaseRecord::register(case_id, filing, &rules.context(false))?;
                 Ok::<_, Error>(applied(case, outcome, event_payload, &rules, &keys))
             })
             .await;
@@ -118,7 +126,8 @@ impl Exchange {
             .execute(meta, move |current: Option<CaseRecord>| {
                 let mut case = current.ok_or_else(|| Error::NotFound("case".into()))?;
                 let event_payload = payload::command(&command);
-                let outcome = case.apply(command, &rules.context())?;
+                let regional = rules.is_regional_head(&case.filing.ppk);
+                let outcome = case.apply(command, &rules.context(regional))?;
                 Ok::<_, Error>(applied(case, outcome, event_payload, &rules, &keys))
             })
             .await;
@@ -150,6 +159,7 @@ impl Exchange {
             catalogue: self.catalogue.clone(),
             limits: self.limits,
             directory: self.directory.clone(),
+            notices: self.notices,
         };
         (meta, rules)
     }
@@ -171,18 +181,35 @@ struct Rules {
     limits: CaseLimits,
     /// Who holds which role, for the step's inbox messages.
     directory: Arc<Directory>,
+    /// When notices fall due on the deadlines the step starts.
+    notices: NoticePolicy,
 }
 
 impl Rules {
-    fn context(&self) -> StepContext<'_> {
+    fn context(&self, ppk_is_regional_head: bool) -> StepContext<'_> {
         StepContext {
             actor: &self.actor,
             now: self.now,
             today: Clock::date_of(self.now),
             catalogue: &self.catalogue,
             limits: self.limits,
+            notices: self.notices,
+            ppk_is_regional_head,
         }
     }
+
+    /// Whether `ppk` is a regional head: a PPK the directory gives a jurisdiction
+    /// (a province, regency or city government), not a ministry or national agency.
+    fn is_regional_head(&self, ppk: &netral_domain::AgencyId) -> bool {
+        is_regional_head(&self.directory, ppk)
+    }
+}
+
+/// Whether `ppk` is a regional head in `directory` (see [`Rules::is_regional_head`]).
+pub(crate) fn is_regional_head(directory: &Directory, ppk: &netral_domain::AgencyId) -> bool {
+    directory
+        .get(ppk)
+        .is_some_and(|entry| entry.profile.jurisdiction.is_some())
 }
 
 /// The step's result for the store: the case, its reply in the BASIC view (what the

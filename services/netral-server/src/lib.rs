@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod audit;
 pub mod clock;
+pub mod deadline_engine;
 pub mod directory;
 pub mod error;
 pub mod exchange;

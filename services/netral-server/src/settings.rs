@@ -53,6 +53,8 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// The agencies' inboxes: live streams and their bounds.
     pub inbox: InboxSettings,
+    /// The deadline engine: how often it scans, and when notices fall due.
+    pub deadlines: crate::deadline_engine::DeadlineSettings,
     /// Where metrics go, and how often.
     pub telemetry: TelemetrySettings,
 }
@@ -342,6 +344,7 @@ impl Default for Settings {
             idempotency: IdempotencySettings::default(),
             audit: AuditSettings::default(),
             inbox: InboxSettings::default(),
+            deadlines: Default::default(),
             telemetry: TelemetrySettings::default(),
         }
     }
@@ -431,6 +434,11 @@ impl Settings {
     pub fn for_test() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            // Tests scan on demand, at the instant their clock stands on.
+            deadlines: crate::deadline_engine::DeadlineSettings {
+                enabled: false,
+                ..Default::default()
+            },
             ..Self::default()
         }
     }

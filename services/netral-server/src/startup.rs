@@ -18,6 +18,7 @@ use tonic::transport::server::TcpIncoming;
 
 use crate::audit::{AuditKeys, Auditor, KeyFiles, LogKeeper};
 use crate::clock::Clock;
+use crate::deadline_engine::DeadlineEngine;
 use crate::directory::Directory;
 use crate::exchange::Exchange;
 use crate::grpc::AppState;
@@ -89,6 +90,8 @@ pub struct Application {
     keeper: LogKeeper,
     /// The operator's metrics and their exporter.
     metrics: Metrics,
+    /// Raises reminders, overdue notices and escalation proposals.
+    deadlines: DeadlineEngine,
 }
 
 impl Application {
@@ -152,6 +155,7 @@ impl Application {
             settings.cases.case_limits(),
             keys.clone(),
             directory.clone(),
+            settings.deadlines.policy(),
         );
         if !changed.is_empty() {
             // An administrative act: who may do what changed with this start.
@@ -179,6 +183,12 @@ impl Application {
             settings.audit.sequence_batch,
         )
         .reporting_to(metrics.clone());
+        let deadlines = DeadlineEngine::new(
+            exchange.clone(),
+            store.clone(),
+            clock.clone(),
+            settings.deadlines.clone(),
+        );
         let state = AppState {
             auditor: Auditor::new(store.clone(), keys, clock.clone()),
             store,
@@ -198,6 +208,7 @@ impl Application {
             metrics,
             tls,
             dev_pki_dir,
+            deadlines,
             settings,
         })
     }
@@ -215,6 +226,11 @@ impl Application {
     /// The audit log's keeper, for tests that sequence, sign or self-check on demand.
     pub fn audit_keeper(&self) -> &LogKeeper {
         &self.keeper
+    }
+
+    /// The deadline engine, for tests that scan on demand at a chosen instant.
+    pub fn deadline_engine(&self) -> &DeadlineEngine {
+        &self.deadlines
     }
 
     /// The store, for tests that inspect or inject failures.
@@ -280,6 +296,11 @@ impl Application {
                 self.state.store.clone(),
                 self.settings.telemetry.backlog_interval(),
             )
+            .map(|task| AbortOnDrop(task.abort_handle()));
+        let _stop_deadlines = self
+            .deadlines
+            .clone()
+            .spawn()
             .map(|task| AbortOnDrop(task.abort_handle()));
         let _stop_audit_upkeep: Vec<_> = self
             .keeper

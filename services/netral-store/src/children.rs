@@ -103,6 +103,8 @@ pub(crate) fn deadline_row(
         start_on: d.start,
         due_on: d.due,
         status: d.status.keyword().to_owned(),
+        notice: d.notice.map(|n| n.keyword().to_owned()),
+        notice_on: d.notice_on,
     })
 }
 
@@ -163,6 +165,12 @@ fn deadline_of(row: deadlines::Model) -> Result<Deadline, StoreError> {
         start: row.start_on,
         due: row.due_on,
         status: decode(&row.status, T, "status")?,
+        notice: row
+            .notice
+            .as_deref()
+            .map(|n| decode(n, T, "notice"))
+            .transpose()?,
+        notice_on: row.notice_on,
     })
 }
 
@@ -246,15 +254,15 @@ pub(crate) struct ChildChanges {
     attachments: Vec<attachments::Model>,
     escalations: Vec<escalations::Model>,
     new_deadlines: Vec<deadlines::Model>,
-    /// `(seq, new status)` of deadlines whose status changed.
-    deadline_status: Vec<(i32, &'static str)>,
+    /// Deadlines whose status or notice changed: their seq and new row.
+    deadline_updates: Vec<deadlines::Model>,
     /// The decree's sanctions, when they changed (replacing any before).
     sanctions: Option<Vec<sanctions::Model>>,
 }
 
 impl ChildChanges {
     /// The changes from `before` (`None` for a registration) to `after`. Refuses a step that
-    /// rewrote a deadline other than by its status.
+    /// rewrote a deadline other than by its status and notice.
     pub(crate) fn between(
         before: Option<&CaseRecord>,
         after: &CaseRecord,
@@ -281,7 +289,7 @@ impl ChildChanges {
         if after.deadlines.len() < old_deadlines.len() {
             return Err(StoreError::InvalidStep("a step cannot remove a deadline"));
         }
-        let mut deadline_status = Vec::new();
+        let mut deadline_updates = Vec::new();
         for (i, (old, new)) in old_deadlines.iter().zip(&after.deadlines).enumerate() {
             let same_deadline = old.step == new.step
                 && old.agency == new.agency
@@ -289,11 +297,11 @@ impl ChildChanges {
                 && old.due == new.due;
             if !same_deadline {
                 return Err(StoreError::InvalidStep(
-                    "a step can change a deadline's status only",
+                    "a step can change a deadline's status and notice only",
                 ));
             }
-            if old.status != new.status {
-                deadline_status.push((seq(i)?, new.status.keyword()));
+            if old != new {
+                deadline_updates.push(deadline_row(&id, i, new)?);
             }
         }
         let kept = old_deadlines.len();
@@ -306,7 +314,7 @@ impl ChildChanges {
             attachments,
             escalations,
             new_deadlines,
-            deadline_status,
+            deadline_updates,
             sanctions,
         })
     }
@@ -323,11 +331,13 @@ impl ChildChanges {
         insert_all::<attachments::Entity>(conn, self.attachments).await?;
         insert_all::<escalations::Entity>(conn, self.escalations).await?;
         insert_all::<deadlines::Entity>(conn, self.new_deadlines).await?;
-        for (seq, status) in self.deadline_status {
+        for row in self.deadline_updates {
             deadlines::Entity::update_many()
-                .col_expr(deadlines::Column::Status, Expr::value(status))
+                .col_expr(deadlines::Column::Status, Expr::value(row.status))
+                .col_expr(deadlines::Column::Notice, Expr::value(row.notice))
+                .col_expr(deadlines::Column::NoticeOn, Expr::value(row.notice_on))
                 .filter(deadlines::Column::CaseId.eq(id.as_str()))
-                .filter(deadlines::Column::Seq.eq(seq))
+                .filter(deadlines::Column::Seq.eq(row.seq))
                 .exec(conn)
                 .await?;
         }

@@ -9,7 +9,8 @@
 //! the wire, and the store uses it as is.
 
 use netral_domain::case::{
-    CancelReason, CaseSource, DeadlineStatus, ElectionPhase, EscalationKind, SeparationReason,
+    CancelReason, CaseSource, DeadlineStatus, ElectionPhase, EscalationKind, Notice,
+    SeparationReason,
 };
 use netral_domain::catalogue::{
     DeadlineStep, ElectionKind, MoralKind, SanctionLevel, SanctionTrack,
@@ -63,6 +64,15 @@ keywords!(EscalationKind {
     [EscalationKind::PersonnelDataBlocked] => "personnel_data_blocked",
     [EscalationKind::PersonnelDataUnblocked] => "personnel_data_unblocked",
     [EscalationKind::WarningLetter] => "warning_letter",
+    [EscalationKind::BlockProposed] => "block_proposed",
+    [EscalationKind::WarningProposed] => "warning_proposed",
+});
+
+keywords!(Notice {
+    [Notice::Reminder] => "reminder",
+    [Notice::Overdue] => "overdue",
+    [Notice::BlockProposal] => "block_proposal",
+    [Notice::WarningProposal] => "warning_proposal",
 });
 
 keywords!(DeadlineStatus {

@@ -217,6 +217,8 @@ pub(crate) fn deadlines_from_json(text: &str) -> Result<Vec<Deadline>, StoreErro
                 start: d.start,
                 due: d.due,
                 status: decode(&d.status, TABLE, COL)?,
+                notice: None,
+                notice_on: None,
             })
         })
         .collect()

@@ -11,6 +11,7 @@ pub mod audit;
 mod children;
 mod codec;
 mod convert;
+mod deadlines;
 mod directory;
 mod dto;
 mod entity;
@@ -21,6 +22,7 @@ pub mod inbox;
 pub mod migration;
 mod query;
 mod retention;
+mod stats;
 mod store;
 #[doc(hidden)]
 pub mod testing;
@@ -33,12 +35,14 @@ mod tests;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 pub use children::CaseView;
+pub use deadlines::{DueNotice, ScanLease};
 pub use directory::AgencyRecord;
 pub use error::StoreError;
 pub use execute::{Applied, ExecuteError, Executed, MutationMeta};
 pub use inbox::ack::AckRequest;
 pub use inbox::{InboxBacklog, InboxMessage, InboxQuery, InboxRecord, InboxSignals, InboxStatus};
 pub use query::{CaseEventRow, CaseQuery, TableCounts, Visibility};
+pub use stats::{CaseFacts, OverdueCursor, OverdueDeadline, PpkDeadline};
 pub use store::{FailPoints, SQLITE_BUSY_TIMEOUT, SQLITE_FILE_NAME, Store};
 
 /// `at` truncated to whole microseconds, the precision the store keeps. The server's clock

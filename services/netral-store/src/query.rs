@@ -181,7 +181,7 @@ fn party_to(agency: &AgencyId) -> Condition {
         .add(cases::Column::Ppk.eq(agency.as_str()))
 }
 
-fn filters(query: &CaseQuery) -> Condition {
+pub(crate) fn filters(query: &CaseQuery) -> Condition {
     let agency = |a: &Option<AgencyId>| a.as_ref().map(|a| a.as_str().to_owned());
     Condition::all()
         .add(visible(&query.visible_to))

@@ -69,6 +69,7 @@ impl Floor {
                 "netral.bench/audit-log",
             )),
             directory.clone(),
+            Default::default(),
         );
         Ok(Self {
             store,

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::notice::{NoticePolicy, first_notice_on};
 use super::record::{
     Attachment, CancelReason, CaseLimits, CaseRecord, CaseSize, Deadline, DeadlineStatus,
     Escalation, EscalationKind, ImposedSanction, NewCase, Note, Recommendation, SeparationReason,
@@ -140,6 +141,11 @@ pub struct StepContext<'a> {
     pub catalogue: &'a Catalogue,
     /// How much a case may hold.
     pub limits: CaseLimits,
+    /// When the deadline engine's notices fall due, for the deadlines the step starts.
+    pub notices: NoticePolicy,
+    /// Whether the case's PPK is a regional head (governor, regent, mayor: a PPK with a
+    /// jurisdiction in the directory); only a regional head is warned by Kemendagri.
+    pub ppk_is_regional_head: bool,
 }
 
 /// What an accepted step did, for the audit event and the inbox.
@@ -255,7 +261,7 @@ impl CaseRecord {
         }
         next.state = to;
         if to.is_terminal() {
-            next.close_open_deadlines(DeadlineStatus::Moot);
+            next.close_open_deadlines(ctx.today);
         }
         next.version += 1;
         next.updated_at = ctx.now;
@@ -274,11 +280,18 @@ impl CaseRecord {
                     ));
                 }
                 self.review_extended = true;
+                // The 14 working days run from registration, like the 7 they replace
+                // (DOMAIN.md); the 7 become moot, or missed if they had already passed.
+                let registered = self
+                    .deadlines
+                    .iter()
+                    .find(|d| d.step == DeadlineStep::BawasluReview)
+                    .map_or(ctx.today, |d| d.start);
                 self.finish_deadline(DeadlineStep::BawasluReview, DeadlineStatus::Moot, ctx.today);
                 self.start_deadline(
                     DeadlineStep::BawasluReviewExtended,
                     me.clone(),
-                    ctx.today,
+                    registered,
                     ctx,
                 )?;
                 self.append_note(reason, me, ctx.now);
@@ -351,6 +364,7 @@ impl CaseRecord {
                 }
             }
             Command::BlockPersonnelData { reason } => {
+                self.require_overdue_ppk(ctx.today)?;
                 if self.personnel_data_blocked {
                     return Err(precondition(
                         "ALREADY_BLOCKED",
@@ -386,6 +400,13 @@ impl CaseRecord {
                 letter_number,
                 letter_date,
             } => {
+                self.require_overdue_ppk(ctx.today)?;
+                if !ctx.ppk_is_regional_head {
+                    return Err(precondition(
+                        "PPK_NOT_A_REGIONAL_HEAD",
+                        "a warning letter goes to a regional head; this case's PPK is not one",
+                    ));
+                }
                 let ppk = self.filing.ppk.clone();
                 self.start_deadline(
                     DeadlineStep::RegionalHeadAfterWarning,
@@ -494,14 +515,34 @@ impl CaseRecord {
             .deadlines
             .rule(step, self.filing.election.kind);
         let due = rule.due(start, &ctx.catalogue.calendar)?;
-        self.deadlines.push(Deadline {
+        let mut deadline = Deadline {
             step,
             agency,
             start,
             due,
             status: DeadlineStatus::Open,
-        });
+            notice: None,
+            notice_on: None,
+        };
+        deadline.notice_on = first_notice_on(&deadline, &ctx.notices);
+        self.deadlines.push(deadline);
         Ok(())
+    }
+
+    /// Refuses a block or a warning unless the PPK's deadline has passed with the PPK
+    /// still silent (DOMAIN.md: both answer a PPK that ignores a recommendation).
+    fn require_overdue_ppk(&self, today: NaiveDate) -> Result<(), StepError> {
+        let overdue = self.deadlines.iter().any(|d| {
+            d.step == DeadlineStep::PpkAction && d.status == DeadlineStatus::Open && today > d.due
+        });
+        if overdue {
+            Ok(())
+        } else {
+            Err(precondition(
+                "PPK_NOT_OVERDUE",
+                "the PPK's deadline has not passed: there is nothing to escalate",
+            ))
+        }
     }
 
     fn finish_review(&mut self, today: NaiveDate) {
@@ -513,29 +554,39 @@ impl CaseRecord {
         );
     }
 
-    /// Closes the open deadline of `step`: `Met` becomes `Missed` when `today` is past due.
+    /// Closes the open deadline of `step` as `status`; a deadline that has passed by `today`
+    /// is `Missed` whatever closes it (a late step, or one that made it moot).
     fn finish_deadline(&mut self, step: DeadlineStep, status: DeadlineStatus, today: NaiveDate) {
         for deadline in self
             .deadlines
             .iter_mut()
             .filter(|d| d.step == step && d.status == DeadlineStatus::Open)
         {
-            deadline.status = match status {
-                DeadlineStatus::Met if today > deadline.due => DeadlineStatus::Missed,
-                other => other,
-            };
+            close(deadline, status, today);
         }
     }
 
-    fn close_open_deadlines(&mut self, status: DeadlineStatus) {
+    /// Closes every open deadline of a case that ended: moot, or missed if already passed.
+    fn close_open_deadlines(&mut self, today: NaiveDate) {
         for deadline in self
             .deadlines
             .iter_mut()
             .filter(|d| d.status == DeadlineStatus::Open)
         {
-            deadline.status = status;
+            close(deadline, DeadlineStatus::Moot, today);
         }
     }
+}
+
+/// Closes `deadline` as `status`, or as `Missed` when it passed before `today`; no notice
+/// falls due on it any more.
+fn close(deadline: &mut Deadline, status: DeadlineStatus, today: NaiveDate) {
+    deadline.status = if today > deadline.due {
+        DeadlineStatus::Missed
+    } else {
+        status
+    };
+    deadline.notice_on = None;
 }
 
 fn precondition(reason: &'static str, message: &str) -> StepError {

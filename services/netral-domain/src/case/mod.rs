@@ -6,9 +6,11 @@
 //! from validated requests. Neither decides anything a case rule decides: that happens here.
 
 mod apply;
+mod notice;
 mod record;
 
 pub use apply::{Command, StepContext, StepError, StepOutcome};
+pub use notice::{Notice, NoticeContext, NoticePolicy, Raised};
 pub use record::{
     Attachment, CancelReason, CaseLimits, CaseRecord, CaseSize, CaseSource, Deadline,
     DeadlineStatus, Election, ElectionPhase, Escalation, EscalationKind, ImposedSanction, NewCase,

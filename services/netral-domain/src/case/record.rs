@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::notice::Notice;
 use crate::catalogue::{DeadlineStep, ElectionKind, MoralKind, SanctionTrack};
 use crate::ids::{AgencyId, CaseId, RegionCode, SubjectId};
 use crate::policy::CaseParties;
@@ -95,6 +96,12 @@ pub enum EscalationKind {
     PersonnelDataUnblocked,
     /// Kemendagri sent the regional head a warning letter.
     WarningLetter,
+    /// The deadline engine proposed to BKN to block the subject's personnel data: the PPK
+    /// let its deadline pass.
+    BlockProposed,
+    /// The deadline engine proposed to Kemendagri to warn the regional head: the PPK, a
+    /// regional head, let its deadline pass.
+    WarningProposed,
 }
 
 /// A record of an escalation; escalations never change the case state.
@@ -138,6 +145,11 @@ pub struct Deadline {
     pub due: NaiveDate,
     /// Running, met, missed or moot.
     pub status: DeadlineStatus,
+    /// The last notice the deadline engine raised about it (`None` before the first).
+    pub notice: Option<Notice>,
+    /// The day the next notice falls due; `None` once nothing more will be raised (the
+    /// deadline is closed, or its ladder is climbed). The engine finds due notices by it.
+    pub notice_on: Option<NaiveDate>,
 }
 
 /// Evidence attached by content digest.

@@ -93,6 +93,8 @@ pub(crate) fn ctx<'a>(
         today: when.date_naive(),
         catalogue: &w.catalogue,
         limits: CaseLimits::default(),
+        notices: NoticePolicy::default(),
+        ppk_is_regional_head: true,
     }
 }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use netral_domain::AgencyId;
 use netral_domain::case::{
-    CancelReason, CaseRecord, CaseSource, DeadlineStatus, ElectionPhase, EscalationKind,
+    CancelReason, CaseRecord, CaseSource, DeadlineStatus, ElectionPhase, EscalationKind, Notice,
     SeparationReason,
 };
 use netral_domain::catalogue::{
@@ -115,6 +115,19 @@ fn escalation_kind(k: EscalationKind) -> pb::EscalationKind {
         EscalationKind::PersonnelDataBlocked => pb::EscalationKind::PersonnelDataBlocked,
         EscalationKind::PersonnelDataUnblocked => pb::EscalationKind::PersonnelDataUnblocked,
         EscalationKind::WarningLetter => pb::EscalationKind::WarningLetter,
+        EscalationKind::BlockProposed => pb::EscalationKind::BlockProposed,
+        EscalationKind::WarningProposed => pb::EscalationKind::WarningProposed,
+    }
+}
+
+/// The wire form of a deadline's last notice.
+pub fn deadline_notice(n: Option<Notice>) -> pb::DeadlineNotice {
+    match n {
+        None => pb::DeadlineNotice::Unspecified,
+        Some(Notice::Reminder) => pb::DeadlineNotice::Reminder,
+        Some(Notice::Overdue) => pb::DeadlineNotice::Overdue,
+        Some(Notice::BlockProposal) => pb::DeadlineNotice::BlockProposal,
+        Some(Notice::WarningProposal) => pb::DeadlineNotice::WarningProposal,
     }
 }
 
@@ -242,6 +255,8 @@ pub fn case(c: &CaseRecord) -> pb::Case {
                 start_date: Some(date(d.start)),
                 due_date: Some(date(d.due)),
                 status: deadline_status(d.status) as i32,
+                last_notice: deadline_notice(d.notice) as i32,
+                next_notice_date: d.notice_on.map(date),
             })
             .collect(),
         attachments: c

@@ -145,14 +145,34 @@ pub(crate) mod deadlines {
         pub start_on: Date,
         /// The last day on which the step is on time.
         pub due_on: Date,
-        /// `open`, `met`, `missed` or `moot`: the one column a step may change.
+        /// `open`, `met`, `missed` or `moot`.
         #[sea_orm(column_type = "Text")]
         pub status: String,
+        /// The last notice the deadline engine raised (`reminder`, `overdue`, ...), if any.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub notice: Option<String>,
+        /// When the next notice falls due; indexed, the deadline engine's scan. `NULL` once
+        /// nothing more will be raised.
+        pub notice_on: Option<Date>,
     }
 
-    /// `case_deadlines` is reached from the case, never navigated.
+    /// A deadline belongs to its case (joined by the overdue list, to filter on the case).
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        /// The case the deadline runs on.
+        #[sea_orm(
+            belongs_to = "crate::entity::cases::Entity",
+            from = "Column::CaseId",
+            to = "crate::entity::cases::Column::Id"
+        )]
+        Case,
+    }
+
+    impl Related<crate::entity::cases::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Case.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -13,12 +13,11 @@ use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ConnectionTrait, StatementBuilder};
 use sea_orm_migration::prelude::*;
 
-use crate::children::{
-    attachment_row, deadline_row, escalation_row, insert_all, note_row, rows, sanction_row,
-};
+use crate::children::{attachment_row, escalation_row, insert_all, note_row, rows, sanction_row};
+use crate::codec::Keyword;
 use crate::dto;
-use crate::entity::case_children::{attachments, deadlines, escalations, notes, sanctions};
-use netral_domain::case::CaseSize;
+use crate::entity::case_children::{attachments, escalations, notes, sanctions};
+use netral_domain::case::{CaseSize, Deadline};
 
 /// Creates the child tables, copies every case's lists into them, drops the JSON columns.
 #[derive(DeriveMigrationName)]
@@ -291,6 +290,50 @@ async fn copy_lists<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
     }
 }
 
+/// Inserts a case's deadlines with the columns this migration created (later migrations
+/// add columns the entity knows of, so the entity cannot write here).
+async fn insert_deadlines<C: ConnectionTrait>(
+    conn: &C,
+    id: &str,
+    list: &[Deadline],
+) -> Result<(), DbErr> {
+    use CaseDeadlines as D;
+    if list.is_empty() {
+        return Ok(());
+    }
+    let mut insert = Query::insert()
+        .into_table(D::Table)
+        .columns([
+            D::CaseId,
+            D::Seq,
+            D::Step,
+            D::Agency,
+            D::StartOn,
+            D::DueOn,
+            D::Status,
+        ])
+        .to_owned();
+    for (index, d) in list.iter().enumerate() {
+        let seq = <i32 as std::convert::TryFrom<usize>>::try_from(index + 1)
+            .map_err(|_| DbErr::Migration(format!("case {id}: too many deadlines")))?;
+        insert
+            .values([
+                id.into(),
+                seq.into(),
+                d.step.keyword().into(),
+                d.agency.as_str().into(),
+                d.start.into(),
+                d.due.into(),
+                d.status.keyword().into(),
+            ])
+            .map_err(|e| DbErr::Migration(e.to_string()))?;
+    }
+    let backend = conn.get_database_backend();
+    conn.execute(StatementBuilder::build(&insert, &backend))
+        .await?;
+    Ok(())
+}
+
 async fn copy_case<C: ConnectionTrait>(
     conn: &C,
     id: &str,
@@ -307,8 +350,7 @@ async fn copy_case<C: ConnectionTrait>(
     insert_all::<sanctions::Entity>(conn, sanction_rows).await?;
     let escalation_rows = rows(id, 0, &escalations_list, escalation_row).map_err(corrupt)?;
     insert_all::<escalations::Entity>(conn, escalation_rows).await?;
-    let deadline_rows = rows(id, 0, &deadlines_list, deadline_row).map_err(corrupt)?;
-    insert_all::<deadlines::Entity>(conn, deadline_rows).await?;
+    insert_deadlines(conn, id, &deadlines_list).await?;
     let attachment_rows = rows(id, 0, &attachments_list, attachment_row).map_err(corrupt)?;
     insert_all::<attachments::Entity>(conn, attachment_rows).await?;
     let note_rows = rows(id, 0, &notes_list, note_row).map_err(corrupt)?;

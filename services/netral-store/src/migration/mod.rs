@@ -8,6 +8,7 @@ mod m20250601_000001_initial;
 mod m20261202_000002_child_records;
 mod m20261202_000003_audit_log;
 mod m20261202_000004_inbox;
+mod m20261203_000005_deadline_notices;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_child_records::Migration),
             Box::new(m20261202_000003_audit_log::Migration),
             Box::new(m20261202_000004_inbox::Migration),
+            Box::new(m20261203_000005_deadline_notices::Migration),
         ]
     }
 }

@@ -128,6 +128,8 @@ pub(crate) fn ctx<'a>(
         today: now.date_naive(),
         catalogue,
         limits: CaseLimits::default(),
+        notices: Default::default(),
+        ppk_is_regional_head: true,
     }
 }
 
@@ -334,6 +336,8 @@ pub(crate) fn rich_case() -> (CaseRecord, StepOutcome) {
                 start: day(2024, 9, 4),
                 due: day(2024, 9, 18),
                 status: DeadlineStatus::Missed,
+                notice: None,
+                notice_on: None,
             },
             Deadline {
                 step: DeadlineStep::PpkAction,
@@ -341,6 +345,9 @@ pub(crate) fn rich_case() -> (CaseRecord, StepOutcome) {
                 start: day(2024, 9, 20),
                 due: day(2024, 10, 4),
                 status: DeadlineStatus::Open,
+                notice: None,
+                // What the notices migration gives a deadline open before it.
+                notice_on: Some(day(2024, 10, 4)),
             },
         ],
         attachments: vec![Attachment {

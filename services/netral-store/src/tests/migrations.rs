@@ -2,7 +2,7 @@
 //! SQLite settings that every pooled connection must carry.
 
 use netral_domain::CaseId;
-use netral_domain::case::{CaseRecord, CaseSize, Command, Note};
+use netral_domain::case::{CaseRecord, CaseSize, Command, DeadlineStatus, Note};
 use sea_orm::sea_query::{Alias, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, Database, EntityTrait, IdenStatic, Iterable, Statement,
@@ -246,7 +246,14 @@ fn legacy_cases(w: &World) -> Vec<CaseRecord> {
     empty.deadlines.clear();
     empty = empty.basic();
     empty.size = CaseSize::default();
-    vec![rich, open_case(w), empty]
+    let mut cases = vec![rich, open_case(w), empty];
+    // The first release knew no notices: the notices migration looks at each open deadline
+    // on its due day.
+    for deadline in cases.iter_mut().flat_map(|c| c.deadlines.iter_mut()) {
+        deadline.notice = None;
+        deadline.notice_on = (deadline.status == DeadlineStatus::Open).then_some(deadline.due);
+    }
+    cases
 }
 
 #[tokio::test]
