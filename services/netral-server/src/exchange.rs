@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use netral_domain::case::{CaseLimits, CaseRecord, Command, NewCase, StepContext};
-use netral_domain::inbox::{RoleHolders, recipients};
+use netral_domain::inbox::{RoleHolders, step_recipients};
 use netral_domain::{Action, AgencyProfile, CaseId, Catalogue};
 use netral_proto::v1 as pb;
 use netral_store::{Applied, ExecuteError, Executed, InboxRecord, MutationMeta, Store};
@@ -245,7 +245,7 @@ fn inbox_messages(
         &case.filing.region,
         Clock::date_of(rules.now),
     );
-    let deliveries = recipients(outcome.action, case, &rules.actor.id, &holders);
+    let deliveries = step_recipients(outcome, case, &rules.actor.id, &holders);
     if deliveries.is_empty() {
         return Vec::new();
     }

@@ -151,6 +151,23 @@ pub struct StepOutcome {
     pub from: CaseState,
     /// The state after.
     pub to: CaseState,
+    /// Whether the step ended the case while BKN blocked the subject's personnel data, and so
+    /// lifted the block (a case's end never leaves it blocked): the inbox tells the agencies
+    /// that heard of the block ([`crate::inbox::BLOCK_LIFTED`]).
+    pub block_lifted: bool,
+}
+
+impl StepOutcome {
+    /// The outcome of `action` moving a case from `from` to `to`, with no side effect beyond
+    /// the action's own.
+    pub fn new(action: Action, from: CaseState, to: CaseState) -> Self {
+        Self {
+            action,
+            from,
+            to,
+            block_lifted: false,
+        }
+    }
 }
 
 /// Why a step was refused. Each variant maps to one gRPC status in the server.
@@ -226,14 +243,7 @@ impl CaseRecord {
         };
         let office = case.reporting_office.clone();
         case.start_deadline(DeadlineStep::BawasluReview, office, ctx.today, ctx)?;
-        Ok((
-            case,
-            StepOutcome {
-                action: Action::Register,
-                from: state,
-                to: state,
-            },
-        ))
+        Ok((case, StepOutcome::new(Action::Register, state, state)))
     }
 
     /// Applies `command` by `ctx.actor`: the policy decides first, then the state machine;
@@ -254,13 +264,15 @@ impl CaseRecord {
             next.check_limits(&self.size, &ctx.limits)?;
         }
         next.state = to;
+        let mut outcome = StepOutcome::new(action, from, to);
         if to.is_terminal() {
             next.close_open_deadlines(DeadlineStatus::Moot);
+            outcome.block_lifted = next.lift_block_on_close(to, ctx.now);
         }
         next.version += 1;
         next.updated_at = ctx.now;
         *self = next;
-        Ok(StepOutcome { action, from, to })
+        Ok(outcome)
     }
 
     fn change(&mut self, command: Command, ctx: &StepContext<'_>) -> Result<(), StepError> {

@@ -6,6 +6,7 @@
 //! from validated requests. Neither decides anything a case rule decides: that happens here.
 
 mod apply;
+mod closing;
 mod record;
 
 pub use apply::{Command, StepContext, StepError, StepOutcome};
@@ -15,5 +16,7 @@ pub use record::{
     Note, Outcome, Recommendation, SeparationReason, Subject,
 };
 
+#[cfg(test)]
+mod closing_tests;
 #[cfg(test)]
 pub(crate) mod tests;
