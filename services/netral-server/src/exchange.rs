@@ -117,8 +117,9 @@ impl Exchange {
             .store
             .execute(meta, move |current: Option<CaseRecord>| {
                 let mut case = current.ok_or_else(|| Error::NotFound("case".into()))?;
-                let event_payload = payload::command(&command);
+                let mut event_payload = payload::command(&command);
                 let outcome = case.apply(command, &rules.context())?;
+                payload::record_effects(&mut event_payload, &outcome);
                 Ok::<_, Error>(applied(case, outcome, event_payload, &rules, &keys))
             })
             .await;
@@ -175,12 +176,14 @@ struct Rules {
 
 impl Rules {
     fn context(&self) -> StepContext<'_> {
+        let today = Clock::date_of(self.now);
         StepContext {
             actor: &self.actor,
             now: self.now,
-            today: Clock::date_of(self.now),
+            today,
             catalogue: &self.catalogue,
             limits: self.limits,
+            examiner_today: self.directory.examiner_on(today).ok().map(|p| &p.id),
         }
     }
 }

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use netral_domain::CaseId;
-use netral_domain::case::{Attachment, CaseRecord, Deadline, Escalation, ImposedSanction, Note};
+use netral_domain::case::{
+    Attachment, CaseRecord, Deadline, DeadlineStatus, Escalation, ImposedSanction, Note,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -248,6 +250,9 @@ pub(crate) struct ChildChanges {
     new_deadlines: Vec<deadlines::Model>,
     /// `(seq, new status)` of deadlines whose status changed.
     deadline_status: Vec<(i32, &'static str)>,
+    /// `(seq, new agency)` of open deadlines handed to another agency (an examiner's
+    /// deadline, when the case passes to the examiner of the day).
+    deadline_agency: Vec<(i32, String)>,
     /// The decree's sanctions, when they changed (replacing any before).
     sanctions: Option<Vec<sanctions::Model>>,
 }
@@ -282,18 +287,21 @@ impl ChildChanges {
             return Err(StoreError::InvalidStep("a step cannot remove a deadline"));
         }
         let mut deadline_status = Vec::new();
+        let mut deadline_agency = Vec::new();
         for (i, (old, new)) in old_deadlines.iter().zip(&after.deadlines).enumerate() {
-            let same_deadline = old.step == new.step
-                && old.agency == new.agency
-                && old.start == new.start
-                && old.due == new.due;
-            if !same_deadline {
+            let same_deadline =
+                old.step == new.step && old.start == new.start && old.due == new.due;
+            let handed_over = old.agency != new.agency;
+            if !same_deadline || (handed_over && old.status != DeadlineStatus::Open) {
                 return Err(StoreError::InvalidStep(
-                    "a step can change a deadline's status only",
+                    "a step can change a deadline's status, or the agency of an open one, only",
                 ));
             }
             if old.status != new.status {
                 deadline_status.push((seq(i)?, new.status.keyword()));
+            }
+            if handed_over {
+                deadline_agency.push((seq(i)?, new.agency.as_str().to_owned()));
             }
         }
         let kept = old_deadlines.len();
@@ -307,6 +315,7 @@ impl ChildChanges {
             escalations,
             new_deadlines,
             deadline_status,
+            deadline_agency,
             sanctions,
         })
     }
@@ -326,6 +335,14 @@ impl ChildChanges {
         for (seq, status) in self.deadline_status {
             deadlines::Entity::update_many()
                 .col_expr(deadlines::Column::Status, Expr::value(status))
+                .filter(deadlines::Column::CaseId.eq(id.as_str()))
+                .filter(deadlines::Column::Seq.eq(seq))
+                .exec(conn)
+                .await?;
+        }
+        for (seq, agency) in self.deadline_agency {
+            deadlines::Entity::update_many()
+                .col_expr(deadlines::Column::Agency, Expr::value(agency))
                 .filter(deadlines::Column::CaseId.eq(id.as_str()))
                 .filter(deadlines::Column::Seq.eq(seq))
                 .exec(conn)

@@ -140,10 +140,14 @@ pub struct StepContext<'a> {
     pub catalogue: &'a Catalogue,
     /// How much a case may hold.
     pub limits: CaseLimits,
+    /// The one agency the directory names as holding `EXAMINER` on `today` (`None` when it
+    /// names none or several): an open case whose examiner's grant has ended passes to it when
+    /// it acts as examiner ([`crate::policy::examiner_hand_over`]).
+    pub examiner_today: Option<&'a AgencyId>,
 }
 
 /// What an accepted step did, for the audit event and the inbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepOutcome {
     /// The action taken.
     pub action: Action,
@@ -155,6 +159,10 @@ pub struct StepOutcome {
     /// lifted the block (a case's end never leaves it blocked): the inbox tells the agencies
     /// that heard of the block ([`crate::inbox::BLOCK_LIFTED`]).
     pub block_lifted: bool,
+    /// The examiner the case was taken over from, when the step's actor took it over as the
+    /// examiner of the day (see [`crate::policy::examiner_hand_over`]); the step's event
+    /// records it.
+    pub examiner_handed_over_from: Option<AgencyId>,
 }
 
 impl StepOutcome {
@@ -166,6 +174,7 @@ impl StepOutcome {
             from,
             to,
             block_lifted: false,
+            examiner_handed_over_from: None,
         }
     }
 }
@@ -255,16 +264,26 @@ impl CaseRecord {
         ctx: &StepContext<'_>,
     ) -> Result<StepOutcome, StepError> {
         let action = command.action();
-        policy::authorize(ctx.actor, action, &self.parties(), ctx.today)?;
+        let mut parties = self.parties();
+        let handed_over_from =
+            policy::examiner_hand_over(ctx.actor, action, &parties, ctx.examiner_today, ctx.today);
+        if handed_over_from.is_some() {
+            parties.examiner = Some(ctx.actor.id.clone());
+        }
+        policy::authorize(ctx.actor, action, &parties, ctx.today)?;
         let from = self.state;
         let to = state::next_state(from, action)?;
         let mut next = self.clone();
+        if handed_over_from.is_some() {
+            next.hand_over_examination(&ctx.actor.id);
+        }
         next.change(command, ctx)?;
         if from == to {
             next.check_limits(&self.size, &ctx.limits)?;
         }
         next.state = to;
         let mut outcome = StepOutcome::new(action, from, to);
+        outcome.examiner_handed_over_from = handed_over_from;
         if to.is_terminal() {
             next.close_open_deadlines(DeadlineStatus::Moot);
             outcome.block_lifted = next.lift_block_on_close(to, ctx.now);

@@ -7,6 +7,7 @@
 
 mod apply;
 mod closing;
+mod handover;
 mod record;
 
 pub use apply::{Command, StepContext, StepError, StepOutcome};
@@ -18,5 +19,7 @@ pub use record::{
 
 #[cfg(test)]
 mod closing_tests;
+#[cfg(test)]
+mod handover_tests;
 #[cfg(test)]
 pub(crate) mod tests;

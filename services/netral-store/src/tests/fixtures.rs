@@ -128,6 +128,7 @@ pub(crate) fn ctx<'a>(
         today: now.date_naive(),
         catalogue,
         limits: CaseLimits::default(),
+        examiner_today: None,
     }
 }
 
