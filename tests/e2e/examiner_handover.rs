@@ -3,6 +3,7 @@
 //! the one clock read of the forwarding request; and the examiner of an open case follows the
 //! dated grant: what KASN left unfinished, BKN takes over, audited.
 
+use chrono::TimeDelta;
 use netral_domain::Action;
 use netral_proto::v1::{CaseState, DeadlineStep};
 use netral_tests::fixtures::{self, Step, date, wib};
@@ -122,4 +123,38 @@ async fn bkn_takes_over_a_case_kasn_left_unfinished() {
             .get("examiner_handed_over_from")
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn one_clock_read_picks_the_examiner_and_the_forwarding_date() {
+    let app = spawn_app().await;
+    app.clock.set(wib("2024-08-20T10:00:00"));
+    let register = || app.register("bawaslu-kotabaru", fixtures::kotabaru_social_media_like());
+    let (first, second) = (register().await.unwrap(), register().await.unwrap());
+
+    // The last millisecond of 23 August in Jakarta: KASN, dated the 23rd.
+    app.clock
+        .set(wib("2024-08-23T23:59:59") + TimeDelta::milliseconds(999));
+    let first = app
+        .act("bawaslu-kotabaru", Step::Forward, &first)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.examiner.as_str(), first.forward_date),
+        ("agencies/kasn", Some(date(2024, 8, 23)))
+    );
+    assert_eq!(examiner_deadline(&first).as_deref(), Some("agencies/kasn"));
+
+    // The next second: BKN, dated the 24th.
+    app.clock
+        .set(wib("2024-08-24T00:00:00") + TimeDelta::milliseconds(999));
+    let second = app
+        .act("bawaslu-kotabaru", Step::Forward, &second)
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.examiner.as_str(), second.forward_date),
+        ("agencies/bkn", Some(date(2024, 8, 24)))
+    );
+    assert_eq!(examiner_deadline(&second).as_deref(), Some("agencies/bkn"));
 }
