@@ -11,6 +11,7 @@ mod case_size;
 mod concurrency;
 mod crash;
 mod deadlines;
+mod decree_levels;
 mod directory;
 mod examiner_handover;
 mod health_and_reads;

@@ -354,6 +354,7 @@ impl CaseRecord {
                 self.recommendation_acknowledged = true;
             }
             Command::RecordSanctionDecree { sanctions } => {
+                self.check_decree_within_recommendation(&sanctions, ctx.catalogue)?;
                 self.finish_deadline(DeadlineStep::PpkAction, DeadlineStatus::Met, ctx.today);
                 self.finish_deadline(
                     DeadlineStep::RegionalHeadAfterWarning,

@@ -7,10 +7,12 @@
 
 mod apply;
 mod closing;
+mod decree;
 mod handover;
 mod record;
 
 pub use apply::{Command, StepContext, StepError, StepOutcome};
+pub use decree::SANCTION_OUTSIDE_RECOMMENDED_LEVEL;
 pub use record::{
     Attachment, CancelReason, CaseLimits, CaseRecord, CaseSize, CaseSource, Deadline,
     DeadlineStatus, Election, ElectionPhase, Escalation, EscalationKind, ImposedSanction, NewCase,
@@ -19,6 +21,8 @@ pub use record::{
 
 #[cfg(test)]
 mod closing_tests;
+#[cfg(test)]
+mod decree_tests;
 #[cfg(test)]
 mod handover_tests;
 #[cfg(test)]
