@@ -22,22 +22,23 @@ async fn two_ppk_decrees_racing_on_one_etag_exactly_one_wins() {
     for round in 0..5 {
         let case = walk_to(&app, CaseState::SanctionRecommended).await;
         let severe = fixtures::record_sanction_decree(&case);
-        let mut medium = fixtures::record_sanction_decree(&case);
-        medium.sanctions = vec![pb::ImposedSanction {
-            code: "MEDIUM_ALLOWANCE_CUT_25_6M".into(),
+        // Another sanction of the recommended (severe) level: both decrees are valid.
+        let mut release = fixtures::record_sanction_decree(&case);
+        release.sanctions = vec![pb::ImposedSanction {
+            code: "SEVERE_RELEASE_TO_EXECUTOR_12M".into(),
             decree_number: "800.1.6.4/118/BKPSDM/2024".into(),
             decree_date: Some(date(2024, 3, 19)),
         }];
-        assert_ne!(severe.request_id, medium.request_id);
-        assert_eq!(severe.etag, medium.etag);
+        assert_ne!(severe.request_id, release.request_id);
+        assert_eq!(severe.etag, release.etag);
 
         let (a, b) = tokio::join!(
             first_desk.record_sanction_decree(severe.clone()),
-            second_desk.record_sanction_decree(medium.clone())
+            second_desk.record_sanction_decree(release.clone())
         );
         let (winner, loser, won_with) = match (a, b) {
             (Ok(won), Err(lost)) => (case_of(won.into_inner().r#case), lost, severe.sanctions),
-            (Err(lost), Ok(won)) => (case_of(won.into_inner().r#case), lost, medium.sanctions),
+            (Err(lost), Ok(won)) => (case_of(won.into_inner().r#case), lost, release.sanctions),
             (a, b) => panic!("round {round}: expected exactly one winner, got {a:?} and {b:?}"),
         };
         assert_eq!(

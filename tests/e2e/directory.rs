@@ -24,8 +24,8 @@ async fn a_ppk_finds_the_sanction_codes_it_decrees_with() {
         .into_inner();
     assert_eq!(
         all.sanctions.len(),
-        11,
-        "9 disciplinary and 2 moral sanctions"
+        12,
+        "9 disciplinary, PTDH and 2 moral sanctions"
     );
     assert!(
         all.sanctions

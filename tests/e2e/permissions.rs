@@ -184,7 +184,12 @@ async fn each_agency_may_take_only_the_steps_the_design_gives_it() {
     let mut wrong = Vec::new();
     for rule in &RULES {
         let step = rule.step;
+        app.clock.set(netral_tests::default_now());
         let mut case = walk_to(&app, rule.state).await;
+        if rule.state == CaseState::SanctionRecommended {
+            // Blocks and warnings answer a PPK past its deadline.
+            app.clock.set(fixtures::past_the_ppk_deadline());
+        }
         for setup in rule.setup {
             case = app
                 .act(&setup.actor_for(&case), *setup, &case)

@@ -29,7 +29,12 @@ async fn check<R: Clone>(
     send: Sender<R>,
     bad: &[Bad<R>],
 ) -> Vec<String> {
+    app.clock.set(netral_tests::default_now());
     let case = walk_to(app, state).await;
+    if state == pb::CaseState::SanctionRecommended {
+        // Blocks and warnings answer a PPK past its deadline.
+        app.clock.set(fixtures::past_the_ppk_deadline());
+    }
     let before = app.row_counts().await;
     let mut client = app.client(agency).await;
     let mut wrong = Vec::new();

@@ -29,6 +29,12 @@ pub fn wib(local: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// An instant past the PPK's deadline of a case walked to SANCTION_RECOMMENDED at
+/// [`crate::DEFAULT_NOW`] (ten days from Fri 1 March 2024): Tue 12 March 2024, 08:00 WIB.
+pub fn past_the_ppk_deadline() -> DateTime<Utc> {
+    wib("2024-03-12T08:00:00")
+}
+
 /// A wire date.
 pub fn date(year: i32, month: i32, day: i32) -> Date {
     Date { year, month, day }

@@ -10,7 +10,7 @@
 
 use chrono::NaiveDate;
 
-use crate::case::{CaseRecord, Deadline, Notice};
+use crate::case::{CaseRecord, Deadline, Notice, StepOutcome};
 use crate::catalogue::DeadlineStep;
 use crate::ids::{AgencyId, RegionCode};
 use crate::policy::{AgencyProfile, Role};
@@ -120,6 +120,17 @@ pub const fn audiences(action: Action) -> &'static [(Audience, MessageKind)] {
     }
 }
 
+/// Who is told, besides [`audiences`] of the step's action, when a step ends a case while
+/// BKN blocks the subject's personnel data and so lifts the block: BKN, which must lift it in
+/// its registry, and whoever an unblocking by BKN would tell (the PPK, Kemendagri, which
+/// heard of the block as an escalation, and the examiner).
+pub const BLOCK_LIFTED: &[(Audience, MessageKind)] = &[
+    (Audience::Registry, MessageKind::CaseChanged),
+    (Audience::Ppk, MessageKind::CaseChanged),
+    (Audience::Oversight, MessageKind::CaseChanged),
+    (Audience::Examiner, MessageKind::CaseChanged),
+];
+
 /// The agencies holding a territorial `role` on `on` whose jurisdiction covers `region`
 /// (a national holder covers every region).
 pub fn role_holders<'a>(
@@ -168,9 +179,41 @@ pub fn recipients(
     actor: &AgencyId,
     holders: &RoleHolders,
 ) -> Vec<Delivery> {
+    route(audiences(action), case, actor, holders)
+}
+
+/// The messages an accepted step produces: [`recipients`] of its action, and those of
+/// [`BLOCK_LIFTED`] when the step lifted a block by ending the case. One per recipient, of
+/// the more urgent kind, never to the actor.
+pub fn step_recipients(
+    outcome: &StepOutcome,
+    case: &CaseRecord,
+    actor: &AgencyId,
+    holders: &RoleHolders,
+) -> Vec<Delivery> {
+    let lifted: &[(Audience, MessageKind)] = if outcome.block_lifted {
+        BLOCK_LIFTED
+    } else {
+        &[]
+    };
+    route(
+        audiences(outcome.action).iter().chain(lifted),
+        case,
+        actor,
+        holders,
+    )
+}
+
+/// The deliveries of `table` on `case` (see [`recipients`]).
+fn route<'t>(
+    table: impl IntoIterator<Item = &'t (Audience, MessageKind)>,
+    case: &CaseRecord,
+    actor: &AgencyId,
+    holders: &RoleHolders,
+) -> Vec<Delivery> {
     let recommended = case.recommendation.is_some();
     let mut deliveries: Vec<Delivery> = Vec::new();
-    for &(audience, kind) in audiences(action) {
+    for &(audience, kind) in table {
         let agencies: Vec<&AgencyId> = match audience {
             Audience::ReportingOffice => vec![&case.reporting_office],
             Audience::Examiner => case.examiner.iter().collect(),

@@ -2,8 +2,9 @@
 //!
 //! An agency's authority comes from dated role grants in the directory plus, for some roles,
 //! a jurisdiction. Two roles are bound to a case rather than to a territory: the examiner is
-//! the agency the case was forwarded to (and must have held `EXAMINER` on the day it was
-//! forwarded), the PPK is the employing authority named on the case. The other acting roles
+//! the agency the case was forwarded to (and must hold `EXAMINER` on the day it acts; an open
+//! case passes to the holder of the day once the grant of its examiner ends, see
+//! [`examiner_hand_over`]), the PPK is the employing authority named on the case. The other acting roles
 //! (Bawaslu, personnel registry, regional oversight, auditing) are exercised over a territory:
 //! everywhere for a national agency, inside its region for a regional one.
 
@@ -272,7 +273,7 @@ pub fn authorize(
         A::Register | A::ExtendReview | A::Dismiss | A::Forward | A::Cancel => {
             actor.exercise(Role::Bawaslu, &case.region, today)
         }
-        A::Accept | A::ConcludeNotProven | A::RecommendSanction => the_examiner(actor, case),
+        A::Accept | A::ConcludeNotProven | A::RecommendSanction => the_examiner(actor, case, today),
         A::Acknowledge | A::RecordSanctionDecree | A::ReportSubjectSeparated => {
             the_ppk(actor, case, today)
         }
@@ -372,19 +373,51 @@ pub fn examiner_on<'a>(
     found.ok_or(Denial::NoExaminerOnDate { date })
 }
 
-/// `actor` is the agency the case was forwarded to, and held `EXAMINER` on that day (whatever
-/// it holds today: a case forwarded to KASN on its last day stays KASN's).
-fn the_examiner(actor: &AgencyProfile, case: &CaseParties) -> Result<(), Denial> {
-    let forwarded_on = match (&case.examiner, case.forwarded_on) {
-        (Some(examiner), Some(on)) if *examiner == actor.id => on,
-        _ => return Err(Denial::NotTheExaminer),
-    };
+/// `actor` is the examiner the case names, and holds `EXAMINER` today: the examiner of an open
+/// case follows the dated grant, so an agency whose grant ended (KASN after 2024-08-23) no
+/// longer acts on the cases it was given, and the holder of the day takes them over (see
+/// [`examiner_hand_over`]).
+fn the_examiner(actor: &AgencyProfile, case: &CaseParties, today: NaiveDate) -> Result<(), Denial> {
+    if case.examiner.as_ref() != Some(&actor.id) || case.forwarded_on.is_none() {
+        return Err(Denial::NotTheExaminer);
+    }
     let role = Role::Examiner;
-    if actor.holds(role, forwarded_on) {
+    if actor.holds(role, today) {
         Ok(())
     } else {
         Err(Denial::RoleNotHeld { role })
     }
+}
+
+/// Whether `actor`, taking the examiner's `action` on `case` on `today`, takes the case over
+/// from the examiner it names; if so, that examiner.
+///
+/// The examiner of an open case follows the dated grant: when the one agency holding
+/// `EXAMINER` on the step's day (`examiner_today`, from the directory; `None` when it names
+/// none or several) acts as examiner on a case forwarded to another agency, that agency no
+/// longer holds the role on that day (grants of one role never overlap), so the case passes to
+/// the actor with this step. KASN's cases forwarded on or before 2024-08-23 pass to BKN the
+/// first time BKN acts on them. Authorization then judges the step on the case as it will be
+/// after the hand-over ([`authorize`] with the actor as examiner), so the old examiner is
+/// refused as not the examiner from then on.
+pub fn examiner_hand_over(
+    actor: &AgencyProfile,
+    action: Action,
+    case: &CaseParties,
+    examiner_today: Option<&AgencyId>,
+    today: NaiveDate,
+) -> Option<AgencyId> {
+    let examiners_step = matches!(
+        action,
+        Action::Accept | Action::ConcludeNotProven | Action::RecommendSanction
+    );
+    let recorded = case.examiner.as_ref()?;
+    let takes_over = examiners_step
+        && case.forwarded_on.is_some()
+        && *recorded != actor.id
+        && examiner_today == Some(&actor.id)
+        && actor.holds(Role::Examiner, today);
+    takes_over.then(|| recorded.clone())
 }
 
 /// `actor` holds `PPK` today and is the PPK the case names.
@@ -403,7 +436,7 @@ fn the_ppk(actor: &AgencyProfile, case: &CaseParties, today: NaiveDate) -> Resul
 fn acting_party(actor: &AgencyProfile, case: &CaseParties, today: NaiveDate) -> Result<(), Denial> {
     let checks = [
         actor.exercise(Role::Bawaslu, &case.region, today),
-        the_examiner(actor, case),
+        the_examiner(actor, case, today),
         the_ppk(actor, case, today),
         actor.exercise(Role::PersonnelRegistry, &case.region, today),
         actor.exercise(Role::RegionalOversight, &case.region, today),
@@ -998,22 +1031,86 @@ mod tests {
     }
 
     #[test]
-    fn kasn_may_still_examine_in_2025_a_case_forwarded_on_its_last_day() {
+    fn kasn_no_longer_examines_after_its_last_day_even_the_cases_it_was_given() {
         let case = forwarded("kasn", "2024-08-23");
-        let today = day("2025-02-10");
-        for action in [
-            A::Accept,
-            A::ConcludeNotProven,
-            A::RecommendSanction,
-            A::AddNote,
-        ] {
-            assert_eq!(authorize(&kasn(), action, &case, today), Ok(()), "{action}");
-        }
         for action in [A::Accept, A::ConcludeNotProven, A::RecommendSanction] {
             assert_eq!(
-                authorize(&bkn(), action, &case, today),
-                Err(Denial::NotTheExaminer),
+                authorize(&kasn(), action, &case, day("2024-08-23")),
+                Ok(()),
+                "{action} on its last day"
+            );
+            assert_eq!(
+                authorize(&kasn(), action, &case, day("2024-08-26")),
+                Err(Denial::RoleNotHeld {
+                    role: Role::Examiner
+                }),
+                "{action} after its last day"
+            );
+        }
+    }
+
+    #[test]
+    fn bkn_takes_over_a_case_kasn_left_unfinished() {
+        let case = forwarded("kasn", "2024-08-23");
+        let (today, bkn) = (day("2024-08-26"), bkn());
+        for action in [A::Accept, A::ConcludeNotProven, A::RecommendSanction] {
+            let from = examiner_hand_over(&bkn, action, &case, Some(&bkn.id), today);
+            assert_eq!(
+                from.as_ref().map(AgencyId::as_str),
+                Some("kasn"),
                 "{action}"
+            );
+            // Judged on the case as it is after the hand-over, BKN is its examiner...
+            let handed = forwarded("bkn", "2024-08-23");
+            assert_eq!(authorize(&bkn, action, &handed, today), Ok(()), "{action}");
+            // ...and KASN is not.
+            assert_eq!(
+                authorize(&kasn(), action, &handed, today),
+                Err(Denial::NotTheExaminer)
+            );
+        }
+        // Only the examiner's own steps hand a case over.
+        for action in [A::AddNote, A::AttachEvidence, A::BlockPersonnelData] {
+            assert_eq!(
+                examiner_hand_over(&bkn, action, &case, Some(&bkn.id), today),
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn no_hand_over_while_the_recorded_examiner_still_holds_the_role() {
+        let case = forwarded("kasn", "2024-08-20");
+        let bkn = bkn();
+        // On KASN's last day BKN is not the examiner of the day: nothing to take over.
+        let kasn = kasn();
+        assert_eq!(
+            examiner_hand_over(&bkn, A::Accept, &case, Some(&kasn.id), day("2024-08-23")),
+            None
+        );
+        // A directory naming no examiner (or several) for the day hands nothing over.
+        assert_eq!(
+            examiner_hand_over(&bkn, A::Accept, &case, None, day("2024-08-26")),
+            None
+        );
+        // An agency without the EXAMINER grant takes nothing over, whatever it is told.
+        let ppk = ppk("pemkab-kotabaru", "63.02");
+        assert_eq!(
+            examiner_hand_over(&ppk, A::Accept, &case, Some(&ppk.id), day("2024-08-26")),
+            None
+        );
+        // The case's own examiner has nothing to take over, and an unforwarded case
+        // has no examiner to take over from.
+        let own = forwarded("bkn", "2024-08-24");
+        let fresh = CaseParties {
+            examiner: None,
+            forwarded_on: None,
+            ..kotabaru_case()
+        };
+        for case in [own, fresh] {
+            assert_eq!(
+                examiner_hand_over(&bkn, A::Accept, &case, Some(&bkn.id), day("2024-08-26")),
+                None
             );
         }
     }
@@ -1043,7 +1140,7 @@ mod tests {
         );
         let early = forwarded("bkn", "2024-08-23");
         assert_eq!(
-            authorize(&bkn(), A::Accept, &early, day("2024-08-26")),
+            authorize(&bkn(), A::Accept, &early, day("2024-08-23")),
             Err(Denial::RoleNotHeld {
                 role: Role::Examiner
             })

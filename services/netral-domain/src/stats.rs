@@ -3,9 +3,49 @@
 //! its [`FollowUp`] — decided from its PPK deadline and the day of its decree — to the
 //! [`Tally`] of its group. No personal data enters either.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::case::DeadlineStatus;
+use crate::catalogue::ElectionKind;
+use crate::ids::{AgencyId, CaseId, RegionCode};
+use crate::state::CaseState;
+
+/// A case's PPK deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PpkDeadline {
+    /// Running, met, missed or moot.
+    pub status: DeadlineStatus,
+    /// The day of the recommendation.
+    pub start: NaiveDate,
+    /// The last day on time.
+    pub due: NaiveDate,
+}
+
+/// What the statistics need of one case: its grouping keys and follow-up, no personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFacts {
+    /// The case.
+    pub case_id: CaseId,
+    /// Its region (a regency or city, or a province).
+    pub region: RegionCode,
+    /// Its election.
+    pub election_kind: ElectionKind,
+    /// Its election year.
+    pub election_year: i32,
+    /// Its PPK.
+    pub ppk: AgencyId,
+    /// The examiner it was forwarded to, if any.
+    pub examiner: Option<AgencyId>,
+    /// Its state.
+    pub state: CaseState,
+    /// Whether any of its deadlines was missed or has passed while open, as of the day the
+    /// facts were read for.
+    pub missed_a_deadline: bool,
+    /// Its PPK deadline, once the examiner has recommended.
+    pub ppk_deadline: Option<PpkDeadline>,
+    /// When the PPK's decree was recorded, if it was.
+    pub decreed_at: Option<DateTime<Utc>>,
+}
 
 /// Where one recommendation stands with its PPK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,6 +120,30 @@ pub struct Figures {
 }
 
 impl Tally {
+    /// Adds one case as of `today`; `date_of` gives the exchange's calendar date of an
+    /// instant (the server decides dates in WIB).
+    pub fn add_case(
+        &mut self,
+        case: &CaseFacts,
+        today: NaiveDate,
+        date_of: impl Fn(DateTime<Utc>) -> NaiveDate,
+    ) {
+        self.cases += 1;
+        self.open += u64::from(!case.state.is_terminal());
+        self.sanctioned += u64::from(matches!(
+            case.state,
+            CaseState::Sanctioned | CaseState::Recorded
+        ));
+        self.with_missed_deadline += u64::from(case.missed_a_deadline);
+        if let Some(deadline) = case.ppk_deadline {
+            let decreed_on = case.decreed_at.map(date_of);
+            let follow_up = FollowUp::of(deadline.status, deadline.due, decreed_on, today);
+            let days = decreed_on
+                .map(|day| u32::try_from((day - deadline.start).num_days()).unwrap_or_default());
+            self.add_follow_up(follow_up, days);
+        }
+    }
+
     /// Adds a recommendation's follow-up; `days_to_decree` when it was decreed.
     pub fn add_follow_up(&mut self, follow_up: FollowUp, days_to_decree: Option<u32>) {
         self.recommendations += 1;

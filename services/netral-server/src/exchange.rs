@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use netral_domain::case::{CaseLimits, CaseRecord, Command, NewCase, NoticePolicy, StepContext};
-use netral_domain::inbox::{RoleHolders, recipients};
+use netral_domain::inbox::{RoleHolders, step_recipients};
 use netral_domain::{Action, AgencyProfile, CaseId, Catalogue};
 use netral_proto::v1 as pb;
 use netral_store::{Applied, ExecuteError, Executed, InboxRecord, MutationMeta, Store};
@@ -125,9 +125,10 @@ impl Exchange {
             .store
             .execute(meta, move |current: Option<CaseRecord>| {
                 let mut case = current.ok_or_else(|| Error::NotFound("case".into()))?;
-                let event_payload = payload::command(&command);
+                let mut event_payload = payload::command(&command);
                 let regional = rules.is_regional_head(&case.filing.ppk);
                 let outcome = case.apply(command, &rules.context(regional))?;
+                payload::record_effects(&mut event_payload, &outcome);
                 Ok::<_, Error>(applied(case, outcome, event_payload, &rules, &keys))
             })
             .await;
@@ -187,14 +188,16 @@ struct Rules {
 
 impl Rules {
     fn context(&self, ppk_is_regional_head: bool) -> StepContext<'_> {
+        let today = Clock::date_of(self.now);
         StepContext {
             actor: &self.actor,
             now: self.now,
-            today: Clock::date_of(self.now),
+            today,
             catalogue: &self.catalogue,
             limits: self.limits,
             notices: self.notices,
             ppk_is_regional_head,
+            examiner_today: self.directory.examiner_on(today).ok().map(|p| &p.id),
         }
     }
 
@@ -272,7 +275,7 @@ fn inbox_messages(
         &case.filing.region,
         Clock::date_of(rules.now),
     );
-    let deliveries = recipients(outcome.action, case, &rules.actor.id, &holders);
+    let deliveries = step_recipients(outcome, case, &rules.actor.id, &holders);
     if deliveries.is_empty() {
         return Vec::new();
     }

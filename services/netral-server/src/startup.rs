@@ -10,6 +10,7 @@ use netral_proto::v1::audit_service_server::AuditServiceServer;
 use netral_proto::v1::case_service_server::CaseServiceServer;
 use netral_proto::v1::directory_service_server::DirectoryServiceServer;
 use netral_proto::v1::inbox_service_server::InboxServiceServer;
+use netral_proto::v1::stats_service_server::StatsServiceServer;
 use netral_store::{AgencyRecord, Store};
 use tokio::net::TcpListener;
 use tonic::codec::CompressionEncoding;
@@ -27,6 +28,7 @@ use crate::grpc::case_service::CaseApi;
 use crate::grpc::directory_service::DirectoryApi;
 use crate::grpc::inbox_service::InboxApi;
 use crate::grpc::inbox_stream::Streams;
+use crate::grpc::stats_service::StatsApi;
 use crate::maintenance;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
@@ -251,6 +253,7 @@ impl Application {
             .await;
         health.set_serving::<AuditServiceServer<AuditApi>>().await;
         health.set_serving::<InboxServiceServer<InboxApi>>().await;
+        health.set_serving::<StatsServiceServer<StatsApi>>().await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(netral_proto::FILE_DESCRIPTOR_SET)
@@ -279,6 +282,10 @@ impl Application {
             .max_encoding_message_size(limits.max_message_bytes);
         let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
         let streams = Streams::new(self.settings.inbox.clone(), closing_rx);
+        let stats = StatsServiceServer::new(StatsApi::new(self.state.clone()))
+            .accept_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Gzip)
+            .max_encoding_message_size(limits.max_message_bytes);
         let inbox = InboxServiceServer::new(InboxApi::new(self.state.clone(), streams))
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip)
@@ -337,6 +344,9 @@ impl Application {
                 .set_not_serving::<InboxServiceServer<InboxApi>>()
                 .await;
             health
+                .set_not_serving::<StatsServiceServer<StatsApi>>()
+                .await;
+            health
                 .set_service_status("", tonic_health::ServingStatus::NotServing)
                 .await;
             // Open inbox streams end now (resumable), so draining does not wait on them.
@@ -359,6 +369,7 @@ impl Application {
             .add_service(directory)
             .add_service(audit)
             .add_service(inbox)
+            .add_service(stats)
             .serve_with_incoming_shutdown(incoming(self.listener), draining);
         tokio::pin!(serve);
         let served = tokio::select! {

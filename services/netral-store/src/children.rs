@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use netral_domain::CaseId;
-use netral_domain::case::{Attachment, CaseRecord, Deadline, Escalation, ImposedSanction, Note};
+use netral_domain::case::{
+    Attachment, CaseRecord, Deadline, DeadlineStatus, Escalation, ImposedSanction, Note,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -291,13 +293,12 @@ impl ChildChanges {
         }
         let mut deadline_updates = Vec::new();
         for (i, (old, new)) in old_deadlines.iter().zip(&after.deadlines).enumerate() {
-            let same_deadline = old.step == new.step
-                && old.agency == new.agency
-                && old.start == new.start
-                && old.due == new.due;
-            if !same_deadline {
+            let same_deadline =
+                old.step == new.step && old.start == new.start && old.due == new.due;
+            let handed_over = old.agency != new.agency;
+            if !same_deadline || (handed_over && old.status != DeadlineStatus::Open) {
                 return Err(StoreError::InvalidStep(
-                    "a step can change a deadline's status and notice only",
+                    "a step can change a deadline's status and notice, or the agency of an open one, only",
                 ));
             }
             if old != new {
@@ -333,6 +334,7 @@ impl ChildChanges {
         insert_all::<deadlines::Entity>(conn, self.new_deadlines).await?;
         for row in self.deadline_updates {
             deadlines::Entity::update_many()
+                .col_expr(deadlines::Column::Agency, Expr::value(row.agency))
                 .col_expr(deadlines::Column::Status, Expr::value(row.status))
                 .col_expr(deadlines::Column::Notice, Expr::value(row.notice))
                 .col_expr(deadlines::Column::NoticeOn, Expr::value(row.notice_on))

@@ -42,7 +42,7 @@ pub use execute::{Applied, ExecuteError, Executed, MutationMeta};
 pub use inbox::ack::AckRequest;
 pub use inbox::{InboxBacklog, InboxMessage, InboxQuery, InboxRecord, InboxSignals, InboxStatus};
 pub use query::{CaseEventRow, CaseQuery, TableCounts, Visibility};
-pub use stats::{CaseFacts, OverdueCursor, OverdueDeadline, PpkDeadline};
+pub use stats::{OverdueCursor, OverdueDeadline};
 pub use store::{FailPoints, SQLITE_BUSY_TIMEOUT, SQLITE_FILE_NAME, Store};
 
 /// `at` truncated to whole microseconds, the precision the store keeps. The server's clock

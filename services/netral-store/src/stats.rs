@@ -6,10 +6,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+
 use netral_domain::case::DeadlineStatus;
-use netral_domain::catalogue::{DeadlineStep, ElectionKind};
+use netral_domain::catalogue::DeadlineStep;
 use netral_domain::state::{Action, CaseState};
-use netral_domain::{AgencyId, CaseId, RegionCode};
+use netral_domain::stats::{CaseFacts, PpkDeadline};
+use netral_domain::{AgencyId, CaseId};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::codec::{Keyword, decode, parse};
@@ -19,49 +21,12 @@ use crate::error::StoreError;
 use crate::query::{CaseQuery, filters};
 use crate::store::Store;
 
-/// A case's columns the statistics read: id, region, election kind and year, PPK,
-/// examiner, state.
-type FactsRow = (String, String, String, i32, String, Option<String>, String);
-
 /// How many cases one page of [`Store::compliance_facts`] reads.
 const FACTS_PAGE: u64 = 2_000;
 
-/// A case's PPK deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PpkDeadline {
-    /// Running, met, missed or moot.
-    pub status: DeadlineStatus,
-    /// The day of the recommendation.
-    pub start: NaiveDate,
-    /// The last day on time.
-    pub due: NaiveDate,
-}
-
-/// What the statistics need of one case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaseFacts {
-    /// The case.
-    pub case_id: CaseId,
-    /// Its region (a regency or city, or a province).
-    pub region: RegionCode,
-    /// Its election.
-    pub election_kind: ElectionKind,
-    /// Its election year.
-    pub election_year: i32,
-    /// Its PPK.
-    pub ppk: AgencyId,
-    /// The examiner it was forwarded to, if any.
-    pub examiner: Option<AgencyId>,
-    /// Its state.
-    pub state: CaseState,
-    /// Whether any of its deadlines was missed or has passed while open, as of the day
-    /// asked for.
-    pub missed_a_deadline: bool,
-    /// Its PPK deadline, once the examiner has recommended.
-    pub ppk_deadline: Option<PpkDeadline>,
-    /// When the PPK's decree was recorded, if it was.
-    pub decreed_at: Option<DateTime<Utc>>,
-}
+/// A case's columns the statistics read: id, region, election kind and year, PPK,
+/// examiner, state.
+type FactsRow = (String, String, String, i32, String, Option<String>, String);
 
 impl Store {
     /// The facts of every case matching `query`'s visibility and filters (its `limit`,

@@ -146,10 +146,14 @@ pub struct StepContext<'a> {
     /// Whether the case's PPK is a regional head (governor, regent, mayor: a PPK with a
     /// jurisdiction in the directory); only a regional head is warned by Kemendagri.
     pub ppk_is_regional_head: bool,
+    /// The one agency the directory names as holding `EXAMINER` on `today` (`None` when it
+    /// names none or several): an open case whose examiner's grant has ended passes to it when
+    /// it acts as examiner ([`crate::policy::examiner_hand_over`]).
+    pub examiner_today: Option<&'a AgencyId>,
 }
 
 /// What an accepted step did, for the audit event and the inbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepOutcome {
     /// The action taken.
     pub action: Action,
@@ -157,6 +161,28 @@ pub struct StepOutcome {
     pub from: CaseState,
     /// The state after.
     pub to: CaseState,
+    /// Whether the step ended the case while BKN blocked the subject's personnel data, and so
+    /// lifted the block (a case's end never leaves it blocked): the inbox tells the agencies
+    /// that heard of the block ([`crate::inbox::BLOCK_LIFTED`]).
+    pub block_lifted: bool,
+    /// The examiner the case was taken over from, when the step's actor took it over as the
+    /// examiner of the day (see [`crate::policy::examiner_hand_over`]); the step's event
+    /// records it.
+    pub examiner_handed_over_from: Option<AgencyId>,
+}
+
+impl StepOutcome {
+    /// The outcome of `action` moving a case from `from` to `to`, with no side effect beyond
+    /// the action's own.
+    pub fn new(action: Action, from: CaseState, to: CaseState) -> Self {
+        Self {
+            action,
+            from,
+            to,
+            block_lifted: false,
+            examiner_handed_over_from: None,
+        }
+    }
 }
 
 /// Why a step was refused. Each variant maps to one gRPC status in the server.
@@ -232,14 +258,7 @@ impl CaseRecord {
         };
         let office = case.reporting_office.clone();
         case.start_deadline(DeadlineStep::BawasluReview, office, ctx.today, ctx)?;
-        Ok((
-            case,
-            StepOutcome {
-                action: Action::Register,
-                from: state,
-                to: state,
-            },
-        ))
+        Ok((case, StepOutcome::new(Action::Register, state, state)))
     }
 
     /// Applies `command` by `ctx.actor`: the policy decides first, then the state machine;
@@ -251,22 +270,34 @@ impl CaseRecord {
         ctx: &StepContext<'_>,
     ) -> Result<StepOutcome, StepError> {
         let action = command.action();
-        policy::authorize(ctx.actor, action, &self.parties(), ctx.today)?;
+        let mut parties = self.parties();
+        let handed_over_from =
+            policy::examiner_hand_over(ctx.actor, action, &parties, ctx.examiner_today, ctx.today);
+        if handed_over_from.is_some() {
+            parties.examiner = Some(ctx.actor.id.clone());
+        }
+        policy::authorize(ctx.actor, action, &parties, ctx.today)?;
         let from = self.state;
         let to = state::next_state(from, action)?;
         let mut next = self.clone();
+        if handed_over_from.is_some() {
+            next.hand_over_examination(&ctx.actor.id);
+        }
         next.change(command, ctx)?;
         if from == to {
             next.check_limits(&self.size, &ctx.limits)?;
         }
         next.state = to;
+        let mut outcome = StepOutcome::new(action, from, to);
+        outcome.examiner_handed_over_from = handed_over_from;
         if to.is_terminal() {
             next.close_open_deadlines(ctx.today);
+            outcome.block_lifted = next.lift_block_on_close(to, ctx.now);
         }
         next.version += 1;
         next.updated_at = ctx.now;
         *self = next;
-        Ok(StepOutcome { action, from, to })
+        Ok(outcome)
     }
 
     fn change(&mut self, command: Command, ctx: &StepContext<'_>) -> Result<(), StepError> {
@@ -336,6 +367,7 @@ impl CaseRecord {
                 self.recommendation_acknowledged = true;
             }
             Command::RecordSanctionDecree { sanctions } => {
+                self.check_decree_within_recommendation(&sanctions, ctx.catalogue)?;
                 self.finish_deadline(DeadlineStep::PpkAction, DeadlineStatus::Met, ctx.today);
                 self.finish_deadline(
                     DeadlineStep::RegionalHeadAfterWarning,

@@ -6,10 +6,14 @@
 //! from validated requests. Neither decides anything a case rule decides: that happens here.
 
 mod apply;
+mod closing;
+mod decree;
+mod handover;
 mod notice;
 mod record;
 
 pub use apply::{Command, StepContext, StepError, StepOutcome};
+pub use decree::SANCTION_OUTSIDE_RECOMMENDED_LEVEL;
 pub use notice::{Notice, NoticeContext, NoticePolicy, Raised};
 pub use record::{
     Attachment, CancelReason, CaseLimits, CaseRecord, CaseSize, CaseSource, Deadline,
@@ -17,5 +21,11 @@ pub use record::{
     Note, Outcome, Recommendation, SeparationReason, Subject,
 };
 
+#[cfg(test)]
+mod closing_tests;
+#[cfg(test)]
+mod decree_tests;
+#[cfg(test)]
+mod handover_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -197,11 +197,7 @@ impl CaseRecord {
         });
         next.version += 1;
         next.updated_at = ctx.now;
-        let outcome = StepOutcome {
-            action: Action::RaiseNotice,
-            from: self.state,
-            to: self.state,
-        };
+        let outcome = StepOutcome::new(Action::RaiseNotice, self.state, self.state);
         *self = next;
         Ok(Some(Raised {
             notice,

@@ -56,7 +56,7 @@ pub(crate) fn world() -> World {
     }
 }
 
-fn filing() -> NewCase {
+pub(crate) fn filing() -> NewCase {
     NewCase {
         registration_number: "001/Reg/TM/PB/Kab/22.02/IX/2024".into(),
         ppk: "pemkab-kotabaru".parse().unwrap(),
@@ -87,14 +87,17 @@ pub(crate) fn ctx<'a>(
     actor: &'a AgencyProfile,
     when: DateTime<Utc>,
 ) -> StepContext<'a> {
+    let today = when.date_naive();
     StepContext {
         actor,
         now: when,
-        today: when.date_naive(),
+        today,
         catalogue: &w.catalogue,
         limits: CaseLimits::default(),
         notices: NoticePolicy::default(),
         ppk_is_regional_head: true,
+        // The world's only examiner is BKN, from its first day.
+        examiner_today: w.bkn.holds(Role::Examiner, today).then_some(&w.bkn.id),
     }
 }
 

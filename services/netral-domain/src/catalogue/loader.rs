@@ -13,13 +13,14 @@ use super::{
 pub(crate) const VIOLATION_FORMS: &str = "violation-forms.csv";
 pub(crate) const DISCIPLINARY_SANCTIONS: &str = "disciplinary-sanctions.csv";
 pub(crate) const MORAL_SANCTIONS: &str = "moral-sanctions.csv";
+pub(crate) const DECREE_LEVELS: &str = "decree-levels.csv";
 pub(crate) const DEADLINE_RULES: &str = "deadline-rules.csv";
 pub(crate) const NON_WORKING_DAYS: &str = "calendar/id-non-working-days.csv";
 pub(crate) const PROVINCES: &str = "regions/id-provinces.csv";
 pub(crate) const REGENCIES: &str = "regions/id-regencies.csv";
 
 /// The shipped files, by their path relative to the data directory.
-pub(crate) const BUNDLED: [(&str, &str); 7] = [
+pub(crate) const BUNDLED: [(&str, &str); 8] = [
     (
         VIOLATION_FORMS,
         include_str!("../../data/violation-forms.csv"),
@@ -32,6 +33,7 @@ pub(crate) const BUNDLED: [(&str, &str); 7] = [
         MORAL_SANCTIONS,
         include_str!("../../data/moral-sanctions.csv"),
     ),
+    (DECREE_LEVELS, include_str!("../../data/decree-levels.csv")),
     (
         DEADLINE_RULES,
         include_str!("../../data/deadline-rules.csv"),
@@ -96,6 +98,7 @@ pub(crate) fn load(source: &Source<'_>) -> Result<Catalogue, CatalogueError> {
         sanctions: SanctionCatalogue::from_csv(
             &source.read(DISCIPLINARY_SANCTIONS)?,
             &source.read(MORAL_SANCTIONS)?,
+            &source.read(DECREE_LEVELS)?,
         )?,
         deadlines: DeadlineRules::from_csv(&source.read(DEADLINE_RULES)?)?,
         calendar: WorkingCalendar::from_csv(&source.read(NON_WORKING_DAYS)?)?,

@@ -12,6 +12,7 @@
 
 mod calendar;
 mod deadlines;
+mod decree_levels;
 mod error;
 mod loader;
 mod regions;
@@ -96,10 +97,10 @@ mod tests {
             .sanctions
             .disciplinary()
             .iter()
-            .map(|s| s.level)
+            .map(|s| s.track)
             .collect();
-        assert_eq!(levels.len(), 3);
-        assert_eq!(cat.sanctions.disciplinary().len(), 9);
+        assert_eq!(levels.len(), 4, "three levels and PTDH");
+        assert_eq!(cat.sanctions.disciplinary().len(), 10);
         for level in SanctionLevel::ALL {
             assert_eq!(cat.sanctions.disciplinary_at(level).count(), 3, "{level}");
         }

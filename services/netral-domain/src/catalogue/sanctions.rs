@@ -1,11 +1,14 @@
 //! The sanctions a PPK may impose: disciplinary sanctions of PP 94/2021, grouped in three
-//! levels, and the moral sanctions of PP 42/2004. The examiner recommends a **level**; the PPK
-//! picks the **concrete sanction**, so a case stores both.
+//! levels, dishonourable dismissal (PTDH, UU 5/2014 art. 87(4)), and the moral sanctions of
+//! PP 42/2004. The examiner recommends a **track** (a level or PTDH); the PPK picks the
+//! **concrete sanction** within it, so a case stores both. Which tracks a decree may use for
+//! each recommended one is data too (`decree-levels.csv`, [`SanctionCatalogue::decree_allows`]).
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
+use super::decree_levels::decree_levels_from_csv;
 use super::table::DataFile;
 use super::{CatalogueError, UnknownKeyword, parse_keyword};
 
@@ -59,7 +62,7 @@ impl fmt::Display for SanctionLevel {
 
 /// The discipline track a form of violation leads to by default: a level, dishonourable
 /// dismissal, or a decision left to each case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SanctionTrack {
     /// A disciplinary level of PP 94/2021; the PPK picks a sanction of that level.
     Level(SanctionLevel),
@@ -113,13 +116,14 @@ impl fmt::Display for SanctionTrack {
     }
 }
 
-/// One concrete disciplinary sanction of PP 94/2021, as a PPK imposes it by decree.
+/// One concrete disciplinary sanction (PP 94/2021, or PTDH), as a PPK imposes it by decree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisciplinarySanction {
     /// Stable code stored in cases and sent on the wire, e.g. `MEDIUM_ALLOWANCE_CUT_25_6M`.
     pub code: String,
-    /// The level it belongs to, which the examiner's recommendation names.
-    pub level: SanctionLevel,
+    /// The level it belongs to, or dishonourable dismissal (never case by case): what the
+    /// examiner's recommendation names.
+    pub track: SanctionTrack,
     /// Human title, English with the Indonesian legal wording.
     pub title: String,
     /// Article it rests on, e.g. `PP 94/2021 art. 8(3)(a)`, for the decree and for auditors.
@@ -176,11 +180,14 @@ pub struct MoralSanction {
 }
 
 /// Every sanction a PPK may impose, checked complete on load: three levels of three
-/// disciplinary sanctions each, and both moral sanctions.
+/// disciplinary sanctions each, at least one dishonourable dismissal, both moral sanctions,
+/// and which tracks a decree may use for each recommended track.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SanctionCatalogue {
     /// In file order, which lists each level mildest first.
     disciplinary: Vec<DisciplinarySanction>,
+    /// `(recommended, decree may use)` pairs from `decree-levels.csv`.
+    decree_levels: BTreeSet<(SanctionTrack, SanctionTrack)>,
     /// The closed-statement moral sanction.
     closed: MoralSanction,
     /// The open-statement moral sanction.
@@ -206,7 +213,22 @@ impl SanctionCatalogue {
         &self,
         level: SanctionLevel,
     ) -> impl Iterator<Item = &DisciplinarySanction> + '_ {
-        self.disciplinary.iter().filter(move |s| s.level == level)
+        self.disciplinary_on(SanctionTrack::Level(level))
+    }
+
+    /// The disciplinary sanctions of one track (a level, or dishonourable dismissal).
+    pub fn disciplinary_on(
+        &self,
+        track: SanctionTrack,
+    ) -> impl Iterator<Item = &DisciplinarySanction> + '_ {
+        self.disciplinary.iter().filter(move |s| s.track == track)
+    }
+
+    /// Whether a decree answering a recommendation of `recommended` may impose a disciplinary
+    /// sanction of `decreed` (`decree-levels.csv`). Moral sanctions are always allowed
+    /// alongside and are not asked about.
+    pub fn decree_allows(&self, recommended: SanctionTrack, decreed: SanctionTrack) -> bool {
+        self.decree_levels.contains(&(recommended, decreed))
     }
 
     /// The moral sanction of this kind.
@@ -227,11 +249,13 @@ impl SanctionCatalogue {
         self.moral_sanctions().find(|s| s.code == code)
     }
 
-    /// Parses and validates `disciplinary-sanctions.csv` and `moral-sanctions.csv`. Codes must
-    /// be unique across both files, since a case stores one of them.
+    /// Parses and validates `disciplinary-sanctions.csv`, `moral-sanctions.csv` and
+    /// `decree-levels.csv`. Codes must be unique across the first two, since a case stores one
+    /// of them.
     pub(crate) fn from_csv(
         disciplinary_file: &DataFile,
         moral_file: &DataFile,
+        decree_levels_file: &DataFile,
     ) -> Result<Self, CatalogueError> {
         let mut codes = BTreeSet::new();
         let mut disciplinary = Vec::new();
@@ -240,15 +264,20 @@ impl SanctionCatalogue {
             if !codes.insert(code.clone()) {
                 return Err(row.error("code", format!("{code} is listed twice")));
             }
+            let track: SanctionTrack = row.parse("level", str::parse)?;
+            if track == SanctionTrack::CaseByCase {
+                return Err(row.error("level", "a sanction is never case by case".to_owned()));
+            }
             disciplinary.push(DisciplinarySanction {
                 code,
-                level: row.parse("level", str::parse)?,
+                track,
                 title: row.text("title")?.to_owned(),
                 legal_basis: row.text("legal_basis")?.to_owned(),
             });
         }
         for level in SanctionLevel::ALL {
-            let count = disciplinary.iter().filter(|s| s.level == level).count();
+            let track = SanctionTrack::Level(level);
+            let count = disciplinary.iter().filter(|s| s.track == track).count();
             if count != PER_LEVEL {
                 return Err(CatalogueError::in_file(
                     &disciplinary_file.name,
@@ -257,6 +286,15 @@ impl SanctionCatalogue {
                 ));
             }
         }
+        let ptdh = SanctionTrack::DishonourableDismissal;
+        if !disciplinary.iter().any(|s| s.track == ptdh) {
+            return Err(CatalogueError::in_file(
+                &disciplinary_file.name,
+                Some("level"),
+                format!("no {ptdh} sanction: a PTDH must be decreeable"),
+            ));
+        }
+        let decree_levels = decree_levels_from_csv(decree_levels_file)?;
 
         let (mut closed, mut open) = (None, None);
         for row in moral_file.rows(&["code", "kind", "title", "legal_basis"])? {
@@ -288,6 +326,7 @@ impl SanctionCatalogue {
         };
         Ok(Self {
             disciplinary,
+            decree_levels,
             closed: closed.ok_or_else(|| missing(MoralKind::Closed))?,
             open: open.ok_or_else(|| missing(MoralKind::Open))?,
         })
@@ -298,6 +337,7 @@ impl SanctionCatalogue {
 mod tests {
     use super::*;
     use crate::catalogue::Catalogue;
+    use crate::catalogue::decree_levels::RECOMMENDABLE;
 
     #[test]
     fn tracks_and_levels_round_trip_through_their_keywords() {
@@ -335,7 +375,7 @@ mod tests {
             .sanctions
             .disciplinary_by_code("SEVERE_HONOURABLE_DISMISSAL")
             .unwrap();
-        assert_eq!(dismissal.level, SanctionLevel::Severe);
+        assert_eq!(dismissal.track, SanctionTrack::Level(SanctionLevel::Severe));
         assert_eq!(
             cat.sanctions.moral(MoralKind::Open).code,
             "MORAL_OPEN_STATEMENT"
@@ -346,5 +386,26 @@ mod tests {
                 .map(|s| s.kind),
             Some(MoralKind::Closed)
         );
+    }
+
+    #[test]
+    fn a_ptdh_is_decreeable_and_a_decree_stays_on_the_recommended_track_by_default() {
+        let cat = Catalogue::bundled().unwrap();
+        let ptdh = SanctionTrack::DishonourableDismissal;
+        let codes: Vec<&str> = cat
+            .sanctions
+            .disciplinary_on(ptdh)
+            .map(|s| s.code.as_str())
+            .collect();
+        assert_eq!(codes, ["DISHONOURABLE_DISMISSAL"]);
+        for recommended in RECOMMENDABLE {
+            for decreed in RECOMMENDABLE {
+                assert_eq!(
+                    cat.sanctions.decree_allows(recommended, decreed),
+                    recommended == decreed,
+                    "{recommended} recommended, {decreed} decreed"
+                );
+            }
+        }
     }
 }

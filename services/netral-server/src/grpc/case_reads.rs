@@ -6,7 +6,7 @@
 
 use netral_domain::policy;
 use netral_proto::v1 as pb;
-use netral_store::{CaseQuery, CaseView, Visibility};
+use netral_store::{CaseQuery, CaseView};
 use tonic::Request;
 
 use super::case_service::CaseApi;
@@ -66,26 +66,12 @@ impl CaseApi {
             n => (n as u32).min(self.state.max_page_size),
         };
         let today = Clock::date_of(self.state.clock.now());
-        let visible_to = match policy::list_scope(&caller.profile, today) {
-            policy::ListScope::Everything => Visibility::Everything,
-            policy::ListScope::Jurisdiction { region, agency } => {
-                Visibility::Jurisdiction { region, agency }
-            }
-            policy::ListScope::PartyTo(agency) => Visibility::PartyTo(agency),
-        };
+        let visible_to = filter::visibility(&caller.profile, today);
         let query = CaseQuery {
-            visible_to,
-            state: wanted.state,
-            region_prefix: wanted.region,
-            election_kind: wanted.election_kind,
-            election_year: wanted.election_year,
-            examiner: wanted.examiner,
-            ppk: wanted.ppk,
-            reporting_office: wanted.reporting_office,
-            updated_since: wanted.updated_since,
             before_id,
             limit: u64::from(page_size) + 1,
             view,
+            ..filter::case_query(wanted, visible_to)
         };
         let mut cases = self.state.store.list_cases(&query).await?;
         let more = cases.len() > page_size as usize;

@@ -8,7 +8,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Datelike;
-use netral_domain::catalogue::{DayUnit, MoralKind, NonWorkingKind, SanctionLevel, SanctionTrack};
+use netral_domain::catalogue::{DayUnit, MoralKind, NonWorkingKind, SanctionTrack};
 use netral_domain::policy::Role;
 use netral_domain::{AgencyId, RegionCode};
 use netral_proto::v1 as pb;
@@ -137,10 +137,6 @@ fn role(r: Role) -> pb::Role {
         Role::PolicyOwner => pb::Role::PolicyOwner,
         Role::Auditor => pb::Role::Auditor,
     }
-}
-
-fn level(l: SanctionLevel) -> pb::SanctionLevel {
-    convert::sanction_track(SanctionTrack::Level(l))
 }
 
 impl DirectoryApi {
@@ -336,9 +332,10 @@ impl DirectoryApi {
     ) -> Result<pb::ListSanctionsResponse, Error> {
         let mut wanted = None;
         for (_, v) in terms(&m.filter, &["level"])? {
-            let l = SanctionLevel::ALL
+            let l = SanctionTrack::ALL
                 .into_iter()
-                .find(|l| level(*l).as_str_name() == v);
+                .filter(|t| *t != SanctionTrack::CaseByCase)
+                .find(|t| convert::sanction_track(*t).as_str_name() == v);
             wanted = Some(l.ok_or_else(|| {
                 Error::invalid(
                     "filter",
@@ -350,10 +347,10 @@ impl DirectoryApi {
         let disciplinary = sanctions
             .disciplinary()
             .iter()
-            .filter(|s| wanted.is_none_or(|l| s.level == l))
+            .filter(|s| wanted.is_none_or(|t| s.track == t))
             .map(|s| pb::Sanction {
                 code: s.code.clone(),
-                level: level(s.level) as i32,
+                level: convert::sanction_track(s.track) as i32,
                 moral: 0,
                 title: s.title.clone(),
                 legal_basis: s.legal_basis.clone(),

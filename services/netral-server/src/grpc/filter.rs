@@ -4,11 +4,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use netral_domain::catalogue::ElectionKind;
+use netral_domain::policy::{self, AgencyProfile};
 use netral_domain::state::CaseState;
 use netral_domain::{AgencyId, CaseId, RegionCode};
 use netral_proto::v1 as pb;
+use netral_store::{CaseQuery, Visibility};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
@@ -32,6 +34,34 @@ pub struct CaseFilter {
     pub reporting_office: Option<AgencyId>,
     /// Only cases changed at or after this instant.
     pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// Which cases `profile` may list and count on `today` (the policy's list scope, as the
+/// store's visibility).
+pub fn visibility(profile: &AgencyProfile, today: NaiveDate) -> Visibility {
+    match policy::list_scope(profile, today) {
+        policy::ListScope::Everything => Visibility::Everything,
+        policy::ListScope::Jurisdiction { region, agency } => {
+            Visibility::Jurisdiction { region, agency }
+        }
+        policy::ListScope::PartyTo(agency) => Visibility::PartyTo(agency),
+    }
+}
+
+/// The store query of the cases `visible_to` may see that match `wanted`: every one of
+/// them (set `before_id`, `limit` and `view` for a page).
+pub fn case_query(wanted: CaseFilter, visible_to: Visibility) -> CaseQuery {
+    CaseQuery {
+        state: wanted.state,
+        region_prefix: wanted.region,
+        election_kind: wanted.election_kind,
+        election_year: wanted.election_year,
+        examiner: wanted.examiner,
+        ppk: wanted.ppk,
+        reporting_office: wanted.reporting_office,
+        updated_since: wanted.updated_since,
+        ..CaseQuery::new(visible_to, u64::MAX)
+    }
 }
 
 fn bad(description: impl Into<String>) -> Error {

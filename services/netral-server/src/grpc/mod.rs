@@ -14,6 +14,7 @@ pub mod inbox_service;
 pub mod inbox_stream;
 pub mod parse;
 pub(crate) mod payload;
+pub mod stats_service;
 
 use std::sync::Arc;
 

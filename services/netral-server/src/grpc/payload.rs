@@ -1,7 +1,7 @@
 //! The parameters of each accepted step as stored in its case event: what an auditor needs
 //! to see what was decided, with personal data replaced by a digest.
 
-use netral_domain::case::{Command, NewCase};
+use netral_domain::case::{Command, NewCase, StepOutcome};
 use serde_json::{Value, json};
 
 use crate::audit::AuditKeys;
@@ -27,6 +27,17 @@ pub fn registration(filing: &NewCase, keys: &AuditKeys) -> Value {
         "subject_id_kind": filing.subject.id.kind().as_str(),
         "subject_digest": crate::audit::subject_digest(keys, &filing.subject.id),
     })
+}
+
+/// Adds to a step's event payload what the step did beyond its command: the examiner a case
+/// was handed over from (`examiner_handed_over_from`), so a hand-over is audited, not silent.
+pub fn record_effects(payload: &mut Value, outcome: &StepOutcome) {
+    if let (Some(from), Value::Object(fields)) = (&outcome.examiner_handed_over_from, payload) {
+        fields.insert(
+            "examiner_handed_over_from".to_owned(),
+            Value::from(from.as_str()),
+        );
+    }
 }
 
 /// The event payload of a step on an existing case.

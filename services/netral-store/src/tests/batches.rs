@@ -53,11 +53,11 @@ async fn gated_note(store: &Store, case: &CaseRecord, gate: Arc<Gate>, n: usize)
         gate.wait_for(n);
         let mut case = current.expect("stored");
         case.version += 1;
-        let outcome = netral_domain::case::StepOutcome {
-            action: netral_domain::state::Action::AddNote,
-            from: case.state,
-            to: case.state,
-        };
+        let outcome = netral_domain::case::StepOutcome::new(
+            netral_domain::state::Action::AddNote,
+            case.state,
+            case.state,
+        );
         Ok::<_, StepError>(Applied {
             inbox: Vec::new(),
             audit: super::fixtures::audit_for(&case, &outcome, at(2024, 9, 5)),

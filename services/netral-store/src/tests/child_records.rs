@@ -230,11 +230,11 @@ async fn rewrite(
     };
     let executed = db.store.execute(meta, move |current| {
         let mut case = current.expect("stored");
-        let outcome = netral_domain::case::StepOutcome {
-            action: Action::RecordSanctionDecree,
-            from: case.state,
-            to: case.state,
-        };
+        let outcome = netral_domain::case::StepOutcome::new(
+            Action::RecordSanctionDecree,
+            case.state,
+            case.state,
+        );
         change(&mut case);
         case.version += 1;
         Ok::<_, StepError>(Applied {

@@ -342,11 +342,8 @@ async fn a_step_result_the_store_must_not_persist_is_refused() {
             .store
             .execute(meta, |current| {
                 let mut case = current.expect("stored");
-                let outcome = netral_domain::case::StepOutcome {
-                    action: Action::AddNote,
-                    from: case.state,
-                    to: case.state,
-                };
+                let outcome =
+                    netral_domain::case::StepOutcome::new(Action::AddNote, case.state, case.state);
                 case.version += 2; // skips a version: the etag history would have a hole
                 Ok::<_, StepError>(Applied {
                     inbox: Vec::new(),

@@ -17,7 +17,7 @@ use netral_domain::{AgencyId, CaseId};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use netral_domain::inbox::{RoleHolders, recipients};
+use netral_domain::inbox::{RoleHolders, step_recipients};
 
 use crate::{Applied, ExecuteError, Executed, InboxRecord, MutationMeta, Store};
 
@@ -130,6 +130,7 @@ pub(crate) fn ctx<'a>(
         limits: CaseLimits::default(),
         notices: Default::default(),
         ppk_is_regional_head: true,
+        examiner_today: None,
     }
 }
 
@@ -247,7 +248,7 @@ pub(crate) fn inbox_for(
         registry: vec![agency("bkn")],
         oversight: vec![agency("kemendagri")],
     };
-    recipients(outcome.action, case, actor, &holders)
+    step_recipients(outcome, case, actor, &holders)
         .into_iter()
         .map(|delivery| InboxRecord {
             recipient: delivery.agency,
@@ -372,11 +373,7 @@ pub(crate) fn rich_case() -> (CaseRecord, StepOutcome) {
         size: CaseSize::default(),
     };
     case.size = CaseSize::of(&case.notes, &case.attachments, &case.escalations);
-    let outcome = StepOutcome {
-        action: Action::Register,
-        from: case.state,
-        to: case.state,
-    };
+    let outcome = StepOutcome::new(Action::Register, case.state, case.state);
     (case, outcome)
 }
 

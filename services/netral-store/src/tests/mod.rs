@@ -7,6 +7,7 @@ mod audit_steps;
 mod audit_tamper;
 mod batches;
 mod child_records;
+mod compliance;
 mod directory;
 mod execute;
 mod fixtures;
