@@ -241,3 +241,70 @@ async fn bad_groupings_and_page_tokens_are_refused_with_their_field() {
         .unwrap_err();
     assert_eq!(field_violations(&refused), ["filter"]);
 }
+
+/// `netral stats …` as the command line parses it.
+#[derive(Debug, clap::Parser)]
+struct Netral {
+    #[command(flatten)]
+    stats: netral_cli::stats::StatsArgs,
+}
+
+async fn netral(app: &TestApp, args: &[&str]) -> String {
+    let pki = app.pki_dir.to_str().unwrap().to_owned();
+    let endpoint = app.endpoint();
+    let connect = ["--endpoint", &endpoint, "--pki", &pki];
+    let argv = std::iter::once("netral")
+        .chain(args.iter().copied())
+        .chain(connect);
+    let parsed = <Netral as clap::Parser>::try_parse_from(argv).expect("the arguments parse");
+    let mut out = Vec::new();
+    netral_cli::stats::run(parsed.stats, &mut out)
+        .await
+        .expect("the command succeeds");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn netral_stats_prints_the_table_people_read_and_the_json_scripts_read() {
+    let app = spawn_app().await;
+    let [_, _, ignored, _] = kotabaru_follow_ups(&app).await;
+    let table = netral(
+        &app,
+        &[
+            "compliance",
+            "--agency",
+            "kemenpan-rb",
+            "--filter",
+            "election.year = 2024",
+            "--group-by",
+            "province",
+        ],
+    )
+    .await;
+    let lines: Vec<_> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "{table}");
+    assert!(
+        lines[0].starts_with("province  cases  recs  on time  late"),
+        "{table}"
+    );
+    let cells: Vec<_> = lines[1].split_whitespace().collect();
+    assert_eq!(
+        cells,
+        [
+            "63", "4", "3", "1", "1", "1", "0", "0", "66.7", "%", "11.5", "19.0"
+        ]
+    );
+
+    let json = netral(
+        &app,
+        &["overdue", "--agency", "kemenpan-rb", "--output", "json"],
+    )
+    .await;
+    let value: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let cases = value["cases"].as_array().expect("a list");
+    assert_eq!(cases.len(), 2);
+    assert_eq!(cases[1]["case"], ignored.name.as_str());
+    assert_eq!(cases[1]["step"], "PPK_ACTION");
+    assert_eq!(cases[1]["days_overdue"], 14);
+    assert_eq!(cases[1]["due_date"], "2024-03-11");
+}

@@ -23,6 +23,9 @@
 //! netral inbox list   --agency ID [--unacknowledged] [--filter EXPR] [--json]
 //! netral inbox ack    --agency ID CURSOR
 //! netral inbox status --agency ID [--json]
+//!
+//! netral stats compliance [--filter EXPR] [--group-by province,ppk,...] [--output table|json]
+//! netral stats overdue    [--filter EXPR] [--limit N] [--output table|json]
 //! ```
 
 mod pki;
@@ -31,7 +34,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use netral_cli::{audit, bench, inbox};
+use netral_cli::{audit, bench, inbox, stats};
 
 /// The `netral` command.
 #[derive(Debug, Parser)]
@@ -54,6 +57,8 @@ enum Command {
     Audit(audit::AuditArgs),
     /// An agency's inbox: watch it live (acknowledging as it goes), list, acknowledge, status.
     Inbox(inbox::InboxArgs),
+    /// Follow-up compliance per group and the overdue list (no personal data).
+    Stats(stats::StatsArgs),
 }
 
 #[tokio::main]
@@ -90,6 +95,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args, out).await,
         Command::Audit(args) => audit::run(args, out).await,
         Command::Inbox(args) => inbox::run(args, out).await,
+        Command::Stats(args) => stats::run(args, out).await,
     }
 }
 
