@@ -18,3 +18,6 @@ pub use catalogue::Catalogue;
 pub use ids::{AgencyId, CaseId, IdError, NiPppk, Nik, Nip, RegionCode, SubjectId, SubjectIdKind};
 pub use policy::{AgencyProfile, CaseParties, Denial, Role, RoleGrant};
 pub use state::{Action, CaseState, TransitionError};
+
+#[cfg(test)]
+mod pinned_tests;

@@ -193,34 +193,7 @@ impl FloorRunner {
 
     /// The same filing as the gRPC bench's registration `index`.
     fn filing(&self, index: usize) -> Result<NewCase, String> {
-        let bad = |what: &str| format!("bench data: {what}");
-        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| bad("date"));
-        let tag = &self.floor.run_tag;
-        Ok(NewCase {
-            registration_number: format!("BENCH-{tag}-{index:07}/Reg/TM/PL/Kab/22.05/2024"),
-            ppk: self.ppk.id.clone(),
-            subject: Subject {
-                id: SubjectId::parse(SubjectIdKind::Nip, "199003252015032001")
-                    .map_err(|_| bad("NIP"))?,
-                full_name: "Rusdiana Maulida Hasanah (fiktif)".into(),
-                position: "Guru Ahli Pertama".into(),
-                employing_instance: "Pemerintah Kabupaten Kotabaru".into(),
-            },
-            region: "63.02".parse().map_err(|_| bad("region"))?,
-            election: Election {
-                kind: ElectionKind::Pemilu,
-                year: 2024,
-                phase: ElectionPhase::AfterCandidateDetermination,
-            },
-            legal_basis: "UU 7/2017 Pasal 280 ayat (3); SKB Netralitas ASN 2022".into(),
-            violation_form: 6,
-            source: CaseSource::Finding,
-            occurred_on: date(2024, 1, 28)?,
-            reported_on: date(2024, 2, 1)?,
-            summary: "Menyukai dan membagikan unggahan kampanye calon di Facebook (data fiktif)."
-                .into(),
-            overlaps_election_crime: false,
-        })
+        filing(&self.floor.run_tag, index)
     }
 
     /// The examiner of the day, as the server resolves it for a forwarding.
@@ -292,4 +265,35 @@ impl CaseRunner for FloorRunner {
             self.apply(&self.examiner, methods[5], &case, command)
         );
     }
+}
+
+/// The gRPC bench's registration `index` of run `tag` (fictional civil servant, Kotabaru).
+pub(super) fn filing(tag: &str, index: usize) -> Result<NewCase, String> {
+    let bad = |what: &str| format!("bench data: {what}");
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| bad("date"));
+    Ok(NewCase {
+        registration_number: format!("BENCH-{tag}-{index:07}/Reg/TM/PL/Kab/22.05/2024"),
+        ppk: PPK.parse().map_err(|_| bad("PPK"))?,
+        subject: Subject {
+            id: SubjectId::parse(SubjectIdKind::Nip, "199003252015032001")
+                .map_err(|_| bad("NIP"))?,
+            full_name: "Rusdiana Maulida Hasanah (fiktif)".into(),
+            position: "Guru Ahli Pertama".into(),
+            employing_instance: "Pemerintah Kabupaten Kotabaru".into(),
+        },
+        region: "63.02".parse().map_err(|_| bad("region"))?,
+        election: Election {
+            kind: ElectionKind::Pemilu,
+            year: 2024,
+            phase: ElectionPhase::AfterCandidateDetermination,
+        },
+        legal_basis: "UU 7/2017 Pasal 280 ayat (3); SKB Netralitas ASN 2022".into(),
+        violation_form: 6,
+        source: CaseSource::Finding,
+        occurred_on: date(2024, 1, 28)?,
+        reported_on: date(2024, 2, 1)?,
+        summary: "Menyukai dan membagikan unggahan kampanye calon di Facebook (data fiktif)."
+            .into(),
+        overlaps_election_crime: false,
+    })
 }

@@ -23,6 +23,7 @@
 //! | [`audit_report`] | its report; `audit_progress` its progress lines |
 //! | [`inbox`] | `netral bench inbox`: a stream per agency open while the lifecycle runs |
 //! | `inbox_directory` | its directory: an office and a PPK per region |
+//! | [`deadlines`] | `netral bench deadlines`: the deadline engine's scan and the compliance figures over 100,000 cases |
 //!
 //! Later modes (reads, a soak) join [`BenchMode`].
 
@@ -35,6 +36,7 @@ mod audit_server;
 mod audit_synth;
 mod audit_verify;
 mod database;
+pub mod deadlines;
 mod drive;
 mod floor;
 mod grpc;
@@ -80,6 +82,10 @@ pub enum BenchMode {
     /// Hold one WatchInbox stream open per agency (about 1,100: every Bawaslu office and PPK
     /// in the country) while the lifecycle runs; report delivery latency and server RSS.
     Inbox(inbox::InboxArgs),
+    /// Register N cases (100,000) on a fresh database with M of them (1,000) overdue, then
+    /// time the due-index read, one deadline-engine scan raising them all, and the
+    /// compliance figures over every case.
+    Deadlines(deadlines::DeadlinesArgs),
 }
 
 /// Runs a `netral bench` mode, writing its table to `out`.
@@ -88,5 +94,6 @@ pub async fn run(args: BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         BenchMode::Lifecycle(args) => lifecycle::run(&args, out).await.map(|_| ()),
         BenchMode::Audit(args) => audit::run(&args, out).await.map(|_| ()),
         BenchMode::Inbox(args) => inbox::run(&args, out).await.map(|_| ()),
+        BenchMode::Deadlines(args) => deadlines::run(args, out).await,
     }
 }

@@ -17,7 +17,7 @@ mod error;
 mod loader;
 mod regions;
 mod sanctions;
-mod table;
+pub(crate) mod table;
 mod violations;
 
 use std::path::Path;
