@@ -40,7 +40,8 @@ impl Store {
             .order_by_asc(deadlines::Column::NoticeOn)
             .order_by_asc(deadlines::Column::CaseId)
             .order_by_asc(deadlines::Column::Seq)
-            .limit(limit)
+            // SQL limits are signed: anything larger is "all of them".
+            .limit(limit.min(i64::MAX as u64))
             .into_tuple::<(String, i32, Option<NaiveDate>)>()
             .all(&self.db)
             .await?;

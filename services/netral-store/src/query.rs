@@ -243,7 +243,7 @@ impl Store {
         let rows = cases::Entity::find()
             .filter(filters(query))
             .order_by_desc(cases::Column::Id)
-            .limit(query.limit)
+            .limit(query.limit.min(i64::MAX as u64))
             .find_also_related(subjects::Entity)
             .all(&self.db)
             .await?;

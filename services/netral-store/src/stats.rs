@@ -206,7 +206,7 @@ impl Store {
             .order_by_asc(deadlines::Column::DueOn)
             .order_by_asc(deadlines::Column::CaseId)
             .order_by_asc(deadlines::Column::Seq)
-            .limit(limit)
+            .limit(limit.min(i64::MAX as u64))
             .into_tuple()
             .all(&self.db)
             .await?;

@@ -198,6 +198,17 @@ async fn compliance_figures_equal_those_computed_from_the_raw_events() {
         }
         let today = day(2024, 11, 15);
         let (expected, mut days) = from_events(&db.store, today).await;
+        // "All of them" is a limit too (SQL limits are signed: a u64 past i64 once panicked).
+        let due = db.store.due_notices(today, u64::MAX).await.unwrap();
+        assert!(!due.is_empty(), "{}", db.label);
+        assert!(due.iter().all(|d| d.notice_on <= today), "{}", db.label);
+        let everything = CaseQuery::new(Visibility::Everything, u64::MAX);
+        assert_eq!(
+            db.store.list_cases(&everything).await.unwrap().len(),
+            CASES as usize,
+            "{}",
+            db.label
+        );
 
         let query = CaseQuery::new(Visibility::Everything, u64::MAX);
         let mut tally = Tally::default();
