@@ -36,6 +36,7 @@ async fn told(
             .await
             .into_iter()
             .filter(|m| m.r#case == case.name && m.action == "RAISE_NOTICE")
+            .inspect(|m| assert_eq!(m.actor, "", "netral's own notice names no agency"))
             .map(|m| m.kind())
             .collect::<Vec<_>>()
     };

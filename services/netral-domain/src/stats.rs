@@ -250,6 +250,82 @@ mod tests {
         assert_eq!(tally.figures().p90_days_to_decree, Some(30.0));
     }
 
+    fn facts(state: CaseState, missed: bool, ppk: Option<(DeadlineStatus, u32)>) -> CaseFacts {
+        CaseFacts {
+            case_id: CaseId::new(),
+            region: "63.02".parse().unwrap(),
+            election_kind: ElectionKind::Pilkada,
+            election_year: 2024,
+            ppk: "pemkab-kotabaru".parse().unwrap(),
+            examiner: Some("bkn".parse().unwrap()),
+            state,
+            missed_a_deadline: missed,
+            ppk_deadline: ppk.map(|(status, _)| PpkDeadline {
+                status,
+                start: day(10),
+                due: day(20),
+            }),
+            decreed_at: ppk.and_then(|(_, decreed)| {
+                (decreed > 0).then(|| day(decreed).and_hms_opt(3, 0, 0).unwrap().and_utc())
+            }),
+        }
+    }
+
+    #[test]
+    fn each_case_counts_once_in_every_column_it_belongs_to() {
+        let mut tally = Tally::default();
+        let today = day(30);
+        let date_of = |at: DateTime<Utc>| at.date_naive();
+        tally.add_case(&facts(CaseState::Registered, true, None), today, date_of);
+        tally.add_case(
+            &facts(
+                CaseState::Sanctioned,
+                false,
+                Some((DeadlineStatus::Met, 14)),
+            ),
+            today,
+            date_of,
+        );
+        tally.add_case(
+            &facts(
+                CaseState::Recorded,
+                true,
+                Some((DeadlineStatus::Missed, 25)),
+            ),
+            today,
+            date_of,
+        );
+        tally.add_case(
+            &facts(
+                CaseState::SanctionRecommended,
+                true,
+                Some((DeadlineStatus::Open, 0)),
+            ),
+            today,
+            date_of,
+        );
+        assert_eq!(
+            (
+                tally.cases,
+                tally.open,
+                tally.sanctioned,
+                tally.with_missed_deadline
+            ),
+            (4, 3, 2, 3)
+        );
+        assert_eq!(
+            (
+                tally.recommendations,
+                tally.on_time,
+                tally.late,
+                tally.overdue
+            ),
+            (3, 1, 1, 1)
+        );
+        // Four and fifteen days from the recommendation on the 10th.
+        assert_eq!(tally.figures().median_days_to_decree, Some(9.5));
+    }
+
     #[test]
     fn an_empty_group_has_a_zero_rate_and_no_durations() {
         let figures = Tally::default().figures();

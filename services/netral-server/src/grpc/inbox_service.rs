@@ -247,7 +247,12 @@ pub(crate) fn message(m: netral_store::InboxMessage) -> Result<pb::InboxMessage,
         case: m.case_id.resource_name(),
         case_state: convert::state(state) as i32,
         action: m.action,
-        actor: convert::agency_name(&actor),
+        // netral's own steps (the deadline engine's notices) have no agency behind them.
+        actor: if actor.as_str() == crate::exchange::NETRAL_ACTOR {
+            String::new()
+        } else {
+            convert::agency_name(&actor)
+        },
         create_time: Some(convert::timestamp(m.created_at)),
         traceparent: m.traceparent,
         acknowledged: m.acknowledged,
