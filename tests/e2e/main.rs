@@ -29,6 +29,7 @@ mod outage;
 mod outcomes;
 mod permissions;
 mod promises;
+mod registration_numbers;
 mod stats;
 mod validation;
 mod validation_steps;

@@ -54,8 +54,8 @@ pub enum Error {
     /// A request id was reused for a different request.
     #[error("request id reused for a different request")]
     RequestIdReused,
-    /// A case with this registration number already exists.
-    #[error("registration number already registered")]
+    /// The office already registered this subject under this registration number.
+    #[error("subject already registered under the office's registration number")]
     DuplicateRegistration,
     /// The case's state does not allow the step.
     #[error(transparent)]
@@ -214,7 +214,7 @@ impl From<Error> for Status {
             Error::DuplicateRegistration => with_info(
                 Code::AlreadyExists,
                 "DUPLICATE_REGISTRATION",
-                "a case with this registration number is already registered",
+                "your office already registered this subject under this registration number",
             ),
             Error::Transition(t) => with_info(Code::FailedPrecondition, t.reason(), t.to_string()),
             Error::Precondition { reason, message } => {

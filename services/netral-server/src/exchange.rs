@@ -228,13 +228,17 @@ fn applied(
     // writer lane.
     let basic = convert::case(&case.clone().basic());
     let response = basic.encode_to_vec();
+    let digest = subject_digest(keys, &case.filing.subject.id);
+    // A registration's subject key is its keyed digest: with the office and the number it
+    // makes the case unique (one case per ASN named in a report).
+    let subject_key = (outcome.action == Action::Register).then(|| digest.clone());
     let audit = Event {
         case: Some(case.id),
         request_id: Some(rules.request_id),
         from_state: (outcome.action != Action::Register).then_some(outcome.from),
         to_state: Some(outcome.to),
         payload_json: event_payload.to_string(),
-        subject_digest: subject_digest(keys, &case.filing.subject.id),
+        subject_digest: digest,
         ..Event::new(
             outcome.action.as_str(),
             pb::AuditOutcome::Success,
@@ -252,6 +256,7 @@ fn applied(
         response,
         audit,
         inbox,
+        subject_key,
     }
 }
 

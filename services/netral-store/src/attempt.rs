@@ -87,7 +87,7 @@ where
     check_step(&applied, meta, before.as_ref())?;
     let changes = ChildChanges::between(before.as_ref().map(|b| &b.case), &applied.case)?;
     match &before {
-        None => insert_case(conn, &applied.case).await?,
+        None => insert_case(conn, &applied.case, applied.subject_key.as_deref()).await?,
         Some(before) => update_case(conn, &applied.case, before).await?,
     }
     changes
@@ -192,16 +192,26 @@ fn check_step(
     check_representable(case)
 }
 
-/// Inserts a new case and its subject; a taken id or registration number is a lost race (or
-/// a retry of this registration).
-async fn insert_case<E>(conn: &DatabaseTransaction, case: &CaseRecord) -> Result<(), Failure<E>> {
+/// Inserts a new case and its subject; a taken id, or the same subject (`subject_key`) under
+/// the office's registration number, is a lost race (or a retry of this registration).
+async fn insert_case<E>(
+    conn: &DatabaseTransaction,
+    case: &CaseRecord,
+    subject_key: Option<&str>,
+) -> Result<(), Failure<E>> {
+    let subject_key = subject_key
+        .filter(|k| !k.is_empty())
+        .ok_or(StoreError::InvalidStep("a new case needs its subject key"))?;
     let subject_id = uuid::Uuid::new_v4().to_string();
     let subject = subject_row(&case.filing.subject, subject_id.clone());
     subjects::Entity::insert(subjects::ActiveModel::from(subject))
         .exec_without_returning(conn)
         .await?;
-    let row = cases::ActiveModel::from(case_row(case, subject_id)?);
-    cases::Entity::insert(row)
+    let row = cases::Model {
+        subject_key: Some(subject_key.to_owned()),
+        ..case_row(case, subject_id)?
+    };
+    cases::Entity::insert(cases::ActiveModel::from(row))
         .exec_without_returning(conn)
         .await
         .map_err(|e| race_or_fail(e, StoreError::DuplicateRegistration))?;
@@ -221,6 +231,7 @@ async fn update_case<E>(
     row.not_set(cases::Column::SubjectId);
     row.not_set(cases::Column::CreatedAt);
     row.not_set(cases::Column::RegistrationNumber);
+    row.not_set(cases::Column::SubjectKey);
     let updated = cases::Entity::update_many()
         .set(row)
         .filter(cases::Column::Id.eq(case.id.to_string()))

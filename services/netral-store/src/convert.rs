@@ -27,6 +27,7 @@ pub(crate) fn case_row(case: &CaseRecord, subject_id: String) -> Result<cases::M
         examiner: case.examiner.as_ref().map(|a| a.as_str().to_owned()),
         ppk: filing.ppk.as_str().to_owned(),
         subject_id,
+        subject_key: None,
         region_code: filing.region.to_string(),
         election_kind: filing.election.kind.keyword().to_owned(),
         election_year: filing.election.year,

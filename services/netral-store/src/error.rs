@@ -22,8 +22,11 @@ pub enum StoreError {
         /// The method the request id was first used with, to help the agency find its bug.
         method: String,
     },
-    /// A case with this case id or registration number is already registered.
-    #[error("a case with this id or registration number is already registered")]
+    /// A case with this case id, or with this subject under the office's registration
+    /// number, is already registered.
+    #[error(
+        "a case with this id, or this subject under this registration number, is already registered"
+    )]
     DuplicateRegistration,
     /// An acknowledgement named a cursor that is none of the agency's messages.
     #[error("the cursor names none of the agency's inbox messages")]

@@ -61,6 +61,10 @@ pub struct Applied {
     /// The step's inbox messages, one per recipient (never the actor), inserted in the
     /// step's transaction: delivered if and only if the step commits.
     pub inbox: Vec<crate::inbox::InboxRecord>,
+    /// The subject's keyed digest (never the identifier itself), required for a
+    /// registration and ignored afterwards: one office registers one subject once under a
+    /// registration number, which the index on (number, office, key) enforces.
+    pub subject_key: Option<String>,
 }
 
 /// How a mutation ended.

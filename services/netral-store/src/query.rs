@@ -56,6 +56,9 @@ pub struct CaseQuery {
     pub ppk: Option<AgencyId>,
     /// Only cases registered by this office.
     pub reporting_office: Option<AgencyId>,
+    /// Only cases under this registration number (the cases of one report share it; other
+    /// offices may use the same number): the leading column of `idx_cases_registration`.
+    pub registration_number: Option<String>,
     /// Only cases changed at or after this instant.
     pub updated_since: Option<DateTime<Utc>>,
     /// Only cases older than this one: the last id of the previous page.
@@ -78,6 +81,7 @@ impl CaseQuery {
             examiner: None,
             ppk: None,
             reporting_office: None,
+            registration_number: None,
             updated_since: None,
             before_id: None,
             limit,
@@ -200,6 +204,12 @@ pub(crate) fn filters(query: &CaseQuery) -> Condition {
         .add_option(agency(&query.examiner).map(|a| cases::Column::Examiner.eq(a)))
         .add_option(agency(&query.ppk).map(|a| cases::Column::Ppk.eq(a)))
         .add_option(agency(&query.reporting_office).map(|a| cases::Column::ReportingOffice.eq(a)))
+        .add_option(
+            query
+                .registration_number
+                .as_ref()
+                .map(|n| cases::Column::RegistrationNumber.eq(n.as_str())),
+        )
         .add_option(query.updated_since.map(|t| cases::Column::UpdatedAt.gte(t)))
         .add_option(
             query
@@ -234,6 +244,28 @@ impl Store {
         view: CaseView,
     ) -> Result<Option<CaseRecord>, StoreError> {
         Ok(load_case(&self.db, id, view).await?.map(|(case, _)| case))
+    }
+
+    /// The other cases `office` registered under `number` than `id`: the cases one report
+    /// gave rise to (one per ASN named in it), in registration order. One range read of
+    /// `idx_cases_registration` (number, office).
+    pub async fn related_cases(
+        &self,
+        id: CaseId,
+        office: &AgencyId,
+        number: &str,
+    ) -> Result<Vec<CaseId>, StoreError> {
+        let ids: Vec<String> = cases::Entity::find()
+            .select_only()
+            .column(cases::Column::Id)
+            .filter(cases::Column::RegistrationNumber.eq(number))
+            .filter(cases::Column::ReportingOffice.eq(office.as_str()))
+            .filter(cases::Column::Id.ne(id.to_string()))
+            .order_by_asc(cases::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        ids.iter().map(|c| parse(c, "cases", "id")).collect()
     }
 
     /// A page of cases matching `query`, newest first (by id, a UUIDv7). Pass the last id of

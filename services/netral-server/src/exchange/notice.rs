@@ -171,6 +171,7 @@ fn notice_applied(
         event_payload,
         audit,
         inbox,
+        subject_key: None,
     }
 }
 

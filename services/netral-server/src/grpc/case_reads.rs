@@ -1,5 +1,5 @@
 //! The reads of `CaseService`: `GetCase` (parties, national agencies and auditors; FULL view
-//! by default) and `ListCases` (only what the caller may see, newest first,
+//! by default; with the related cases of the same report) and `ListCases` (only what the caller may see, newest first,
 //! keyset-paginated; BASIC view by default). Both hand out the subject's personal data, so
 //! each answer is first put on record as an audit event (disclosure accounting, UU 27/2022),
 //! and a refused read is audited too.
@@ -44,7 +44,21 @@ impl CaseApi {
                 &[(case.id, &case.filing.subject.id)],
             )
             .await?;
-        Ok(convert::case(&case))
+        // The other cases of the same report: ids only (no personal data); reading one is
+        // its own GetCase, under its own policy check.
+        let related = self
+            .state
+            .store
+            .related_cases(
+                case.id,
+                &case.reporting_office,
+                &case.filing.registration_number,
+            )
+            .await?;
+        Ok(pb::Case {
+            related_cases: related.iter().map(|id| id.resource_name()).collect(),
+            ..convert::case(&case)
+        })
     }
 
     pub(super) async fn list(

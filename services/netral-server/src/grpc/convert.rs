@@ -297,5 +297,8 @@ pub fn case(c: &CaseRecord) -> pb::Case {
         note_count: wire_count(c.size.notes),
         attachment_count: wire_count(c.size.attachments),
         escalation_count: wire_count(c.size.escalations),
+        // Only `GetCase` fills it (one index read): replies, snapshots and pages stay as
+        // they were.
+        related_cases: Vec::new(),
     }
 }

@@ -32,6 +32,8 @@ pub struct CaseFilter {
     pub ppk: Option<AgencyId>,
     /// Only cases registered by this office.
     pub reporting_office: Option<AgencyId>,
+    /// Only cases under this registration number (the cases of one report share it).
+    pub registration_number: Option<String>,
     /// Only cases changed at or after this instant.
     pub updated_since: Option<DateTime<Utc>>,
 }
@@ -59,6 +61,7 @@ pub fn case_query(wanted: CaseFilter, visible_to: Visibility) -> CaseQuery {
         examiner: wanted.examiner,
         ppk: wanted.ppk,
         reporting_office: wanted.reporting_office,
+        registration_number: wanted.registration_number,
         updated_since: wanted.updated_since,
         ..CaseQuery::new(visible_to, u64::MAX)
     }
@@ -150,6 +153,13 @@ pub fn parse(filter: &str) -> Result<CaseFilter, Error> {
             ("examiner", "=") => out.examiner = Some(agency(value)?),
             ("ppk", "=") => out.ppk = Some(agency(value)?),
             ("reporting_office", "=") => out.reporting_office = Some(agency(value)?),
+            ("registration_number", "=") => {
+                let v = unquote(value);
+                if v.is_empty() {
+                    return Err(bad("registration_number must not be empty"));
+                }
+                out.registration_number = Some(v.to_owned());
+            }
             ("update_time", ">=") => {
                 let v = unquote(value);
                 let at = DateTime::parse_from_rfc3339(v).map_err(|_| {
@@ -161,7 +171,7 @@ pub fn parse(filter: &str) -> Result<CaseFilter, Error> {
             }
             (k, o) => {
                 return Err(bad(format!(
-                    "`{k} {o}` is not supported; use state, region_code, election.kind, election.year, examiner, ppk, reporting_office with `=`, or update_time with `>=`"
+                    "`{k} {o}` is not supported; use state, region_code, election.kind, election.year, examiner, ppk, reporting_office, registration_number with `=`, or update_time with `>=`"
                 )));
             }
         }
@@ -231,6 +241,44 @@ mod tests {
         assert_eq!(f.region, Some("63".parse().unwrap()));
         assert_eq!(f.ppk, Some("pemkab-kotabaru".parse().unwrap()));
         assert!(f.updated_since.is_some());
+    }
+
+    #[test]
+    fn a_registration_number_term_keeps_the_number_verbatim() {
+        let f = parse(r#"registration_number = "007/Reg/LP/PB/Kab/22.02/IX/2024" AND reporting_office = "agencies/bawaslu-kotabaru""#).unwrap();
+        assert_eq!(
+            f.registration_number.as_deref(),
+            Some("007/Reg/LP/PB/Kab/22.02/IX/2024")
+        );
+        assert_eq!(
+            f.reporting_office,
+            Some("bawaslu-kotabaru".parse().unwrap())
+        );
+        assert!(matches!(
+            parse(r#"registration_number = """#),
+            Err(Error::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn the_refusal_of_an_unknown_field_lists_the_supported_ones() {
+        let Err(Error::Invalid(violations)) = parse("colour = red") else {
+            panic!("refused");
+        };
+        let text = format!("{violations:?}");
+        for field in [
+            "state",
+            "region_code",
+            "election.kind",
+            "election.year",
+            "examiner",
+            "ppk",
+            "reporting_office",
+            "registration_number",
+            "update_time",
+        ] {
+            assert!(text.contains(field), "{field} in {text}");
+        }
     }
 
     #[test]

@@ -12,8 +12,11 @@ pub struct Model {
     /// The case id (UUIDv7, text): time-ordered, so `ORDER BY id DESC` lists newest first.
     #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
     pub id: String,
-    /// Bawaslu's register number; unique so a case cannot be registered twice.
-    #[sea_orm(column_type = "Text", unique)]
+    /// Bawaslu's register number. It belongs to the reporting office, and the cases one
+    /// report gave rise to (one per ASN named) share it: unique with the reporting office and
+    /// the subject key (`idx_cases_registration`), so one subject is registered once per
+    /// report.
+    #[sea_orm(column_type = "Text")]
     pub registration_number: String,
     /// The state's wire name, filtered on by lists and statistics.
     #[sea_orm(column_type = "Text")]
@@ -36,6 +39,13 @@ pub struct Model {
     /// The subject's personal data, in `subjects`.
     #[sea_orm(column_type = "Text")]
     pub subject_id: String,
+    /// The subject's keyed digest (the server's `hmac-sha256:` of the identifier's kind and
+    /// value, as in the audit log), so the same person named twice under one registration
+    /// number is refused by the unique index without personal data on this row. Set when the
+    /// case is registered and never changed; `NULL` for cases registered before it existed
+    /// whose registration event held no keyed digest.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub subject_key: Option<String>,
     /// Where the violation happened (`63.02`); decides jurisdiction.
     #[sea_orm(column_type = "Text")]
     pub region_code: String,

@@ -9,6 +9,7 @@ mod m20261202_000002_child_records;
 mod m20261202_000003_audit_log;
 mod m20261202_000004_inbox;
 mod m20261203_000005_deadline_notices;
+mod m20261203_000006_registration_numbers;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_audit_log::Migration),
             Box::new(m20261202_000004_inbox::Migration),
             Box::new(m20261203_000005_deadline_notices::Migration),
+            Box::new(m20261203_000006_registration_numbers::Migration),
         ]
     }
 }
@@ -45,7 +47,34 @@ pub(crate) async fn run(db: &DatabaseConnection) -> Result<(), StoreError> {
 
 /// Applies the first `steps` pending migrations (all of them for `None`): tests build a
 /// database as an older release left it.
+///
+/// On SQLite they run on a connection of their own with foreign keys off (SQLite ignores
+/// that pragma inside a transaction, and rebuilding a parent table, as
+/// `m20261203_000006_registration_numbers` does, needs them off); `PRAGMA foreign_key_check`
+/// must then find nothing before the transaction commits.
 pub(crate) async fn up_to(db: &DatabaseConnection, steps: Option<u32>) -> Result<(), StoreError> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        let options = db
+            .get_sqlite_connection_pool()
+            .connect_options()
+            .as_ref()
+            .clone()
+            .foreign_keys(false);
+        let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Open(format!("opening the migration connection: {e}")))?;
+        let conn = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+        let migrated = up_to_on(&conn, steps).await;
+        conn.close().await?;
+        return migrated;
+    }
+    up_to_on(db, steps).await
+}
+
+/// [`up_to`] on `db`, in one transaction.
+async fn up_to_on(db: &DatabaseConnection, steps: Option<u32>) -> Result<(), StoreError> {
     let txn = db.begin().await?;
     if db.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared(&format!(
@@ -54,6 +83,20 @@ pub(crate) async fn up_to(db: &DatabaseConnection, steps: Option<u32>) -> Result
         .await?;
     }
     Migrator::up(&txn, steps).await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        let violations = txn
+            .query_all(sea_orm::Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA foreign_key_check",
+            ))
+            .await?;
+        if !violations.is_empty() {
+            return Err(StoreError::Open(format!(
+                "the migrations left {} rows with a dangling foreign key",
+                violations.len()
+            )));
+        }
+    }
     txn.commit().await?;
     Ok(())
 }

@@ -65,6 +65,7 @@ async fn gated_note(store: &Store, case: &CaseRecord, gate: Arc<Gate>, n: usize)
             event_payload: serde_json::json!({}),
             case,
             outcome,
+            subject_key: None,
         })
     });
     executed.await.unwrap()

@@ -244,6 +244,7 @@ async fn rewrite(
             event_payload: serde_json::json!({}),
             case,
             outcome,
+            subject_key: None,
         })
     });
     applied(executed.await.unwrap()).0

@@ -352,6 +352,7 @@ async fn a_step_result_the_store_must_not_persist_is_refused() {
                     event_payload: serde_json::json!({}),
                     case,
                     outcome,
+                    subject_key: None,
                 })
             })
             .await;

@@ -175,12 +175,21 @@ pub(crate) async fn register_by(
                 inbox: inbox_for(&case, &outcome, &office.id),
                 audit: super::fixtures::audit_for(&case, &outcome, now),
                 response: response_of(&case),
+                subject_key: Some(subject_key(&case)),
                 case,
                 outcome,
                 event_payload,
             })
         })
         .await
+}
+
+/// A stand-in for the server's keyed subject digest, in its shape: equal for equal
+/// identifiers.
+pub(crate) fn subject_key(case: &CaseRecord) -> String {
+    let id = &case.filing.subject.id;
+    let text = format!("{}:{}", id.kind().as_str(), id.as_str());
+    format!("hmac-sha256:{}", hex::encode(digest(&text)))
 }
 
 /// Registers filing `n` and returns the stored case.
@@ -231,6 +240,7 @@ pub(crate) async fn step(
                 case,
                 outcome,
                 event_payload: payload,
+                subject_key: None,
             })
         })
         .await
@@ -383,6 +393,17 @@ pub(crate) async fn store_as_registration(
     case: CaseRecord,
     outcome: StepOutcome,
 ) -> Result<Executed, ExecuteError<StepError>> {
+    let key = Some(subject_key(&case));
+    store_as_registration_keyed(store, case, outcome, key).await
+}
+
+/// Stores `case` as a registration, exactly as given, with the subject key `key`.
+pub(crate) async fn store_as_registration_keyed(
+    store: &Store,
+    case: CaseRecord,
+    outcome: StepOutcome,
+    subject_key: Option<String>,
+) -> Result<Executed, ExecuteError<StepError>> {
     let meta = MutationMeta {
         actor: case.reporting_office.clone(),
         request_id: Uuid::new_v4(),
@@ -398,6 +419,7 @@ pub(crate) async fn store_as_registration(
                 inbox: Vec::new(),
                 audit: super::fixtures::audit_for(&case, &outcome, case.created_at),
                 response: response_of(&case),
+                subject_key,
                 case,
                 outcome,
                 event_payload: serde_json::json!({}),

@@ -173,10 +173,11 @@ async fn insert_legacy<C: ConnectionTrait>(conn: &C, case: &CaseRecord) {
     let mut columns = Vec::new();
     let mut values: Vec<SimpleExpr> = Vec::new();
     for column in C::iter() {
-        // The counts are the second release's.
+        // The counts are the second release's, the subject key the sixth's.
         if matches!(
             column,
-            C::NoteCount
+            C::SubjectKey
+                | C::NoteCount
                 | C::AttachmentCount
                 | C::EscalationCount
                 | C::SanctionCount
@@ -430,5 +431,97 @@ async fn the_upgrade_removes_the_reversible_subject_digest_from_old_case_events(
             "{}: the digest is gone, the rest kept",
             db.label
         );
+    }
+}
+
+#[tokio::test]
+async fn cases_stored_before_registration_numbers_were_per_office_read_back_equal_and_keep_their_subject()
+ {
+    let w = world();
+    for db in legacy_databases().await {
+        let cases = legacy_cases(&w);
+        let conn = Database::connect(db.url.as_str()).await.unwrap();
+        for case in &cases {
+            insert_legacy(&conn, case).await;
+        }
+        // Up to the deadline notices, the migration before registration numbers.
+        migration::up_to(&conn, Some(4)).await.unwrap();
+        // The open case's registration event, as the server wrote it: a keyed digest.
+        let open = &cases[1];
+        let payload = serde_json::json!({
+            "registration_number": open.filing.registration_number,
+            "subject_id_kind": "NIP",
+            "subject_digest": subject_key(open),
+        });
+        let insert = Query::insert()
+            .into_table(Alias::new("case_events"))
+            .columns(
+                [
+                    "case_id",
+                    "case_version",
+                    "action",
+                    "actor",
+                    "request_id",
+                    "from_state",
+                    "to_state",
+                    "payload",
+                    "occurred_at",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic([
+                open.id.to_string().into(),
+                1i64.into(),
+                "REGISTER".into(),
+                open.reporting_office.as_str().into(),
+                Uuid::new_v4().to_string().into(),
+                "REGISTERED".into(),
+                "REGISTERED".into(),
+                payload.to_string().into(),
+                open.created_at.into(),
+            ])
+            .to_owned();
+        let backend = conn.get_database_backend();
+        conn.execute(backend.build(&insert)).await.unwrap();
+        conn.close().await.unwrap();
+
+        let store = Store::connect(&db.url, 4).await.unwrap();
+        for case in &cases {
+            let read = store.get_case(case.id, CaseView::Full).await.unwrap();
+            assert_eq!(read.as_ref(), Some(case), "{}", db.label);
+        }
+        // The key came over from the event: the same subject again is refused.
+        let mut again = open.filing.clone();
+        again.summary = "didaftarkan ulang".into();
+        let refused = register(&store, &w, again.clone(), Uuid::new_v4(), at(2024, 9, 6)).await;
+        assert!(
+            matches!(
+                refused,
+                Err(crate::ExecuteError::Store(
+                    crate::StoreError::DuplicateRegistration
+                ))
+            ),
+            "{}",
+            db.label
+        );
+        // Another ASN of the same report is welcome, and the two link to each other.
+        again.subject.id = netral_domain::SubjectId::parse(
+            netral_domain::ids::SubjectIdKind::Nip,
+            "199001052015032002",
+        )
+        .unwrap();
+        let second = registered_filing(&store, &w, again).await;
+        let related = store
+            .related_cases(
+                open.id,
+                &open.reporting_office,
+                &open.filing.registration_number,
+            )
+            .await
+            .unwrap();
+        assert_eq!(related, [second.id], "{}", db.label);
+        // Every legacy case still reads back equal after the table was rebuilt.
+        let counts = store.table_counts().await.unwrap();
+        assert_eq!(counts.cases, 4, "{}", db.label);
     }
 }

@@ -15,6 +15,7 @@ mod inbox;
 mod listing;
 mod migrations;
 mod races;
+mod registration_numbers;
 mod retention;
 mod round_trip;
 mod support;
