@@ -12,6 +12,7 @@
 
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use netral_domain::case::NoticePolicy;
 use netral_store::Store;
 use serde::Deserialize;
@@ -20,6 +21,10 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::exchange::{Exchange, RaiseOutcome};
+
+/// How many raises one scan runs at once (each its own transaction; together they share
+/// group commits).
+const PARALLEL_RAISES: usize = 16;
 
 /// The deadline engine's settings (`[deadlines]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -131,12 +136,21 @@ impl DeadlineEngine {
                 break;
             }
             let raised_before = report.raised;
-            for item in due {
-                match self
-                    .exchange
-                    .raise_notice(item, self.clock.now(), policy)
-                    .await
-                {
+            // Raises of different cases share group commits; two deadlines of one case
+            // race on its version, and the loser is raised in the next round.
+            let outcomes: Vec<_> = futures::stream::iter(due)
+                .map(|item| async move {
+                    let outcome = self
+                        .exchange
+                        .raise_notice(item, self.clock.now(), policy)
+                        .await;
+                    (item, outcome)
+                })
+                .buffer_unordered(PARALLEL_RAISES)
+                .collect()
+                .await;
+            for (item, outcome) in outcomes {
+                match outcome {
                     Ok(RaiseOutcome::Raised(_)) => report.raised += 1,
                     Ok(RaiseOutcome::NothingDue) => report.nothing_due += 1,
                     Err(err) => {

@@ -5,11 +5,9 @@ use chrono::NaiveDate;
 use netral_domain::CaseId;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::codec::Keyword;
 use crate::entity::case_children::deadlines;
 use crate::error::StoreError;
 use crate::store::Store;
-use netral_domain::case::DeadlineStatus;
 
 /// A deadline with a notice due: which case, which deadline, since when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,8 +33,10 @@ impl Store {
             .column(deadlines::Column::CaseId)
             .column(deadlines::Column::Seq)
             .column(deadlines::Column::NoticeOn)
+            // Only open deadlines have a next notice (closing one clears it), so the
+            // `notice_on` index alone answers; a status term would lead SQLite to the
+            // (status, due_on) index and a walk over every open deadline.
             .filter(deadlines::Column::NoticeOn.lte(today))
-            .filter(deadlines::Column::Status.eq(DeadlineStatus::Open.keyword()))
             .order_by_asc(deadlines::Column::NoticeOn)
             .order_by_asc(deadlines::Column::CaseId)
             .order_by_asc(deadlines::Column::Seq)
