@@ -322,6 +322,26 @@ mod tests {
             ),
             (3, 1, 1, 1)
         );
+        let running = facts(
+            CaseState::SanctionRecommended,
+            false,
+            Some((DeadlineStatus::Open, 0)),
+        );
+        tally.add_case(&running, day(15), date_of);
+        let retired = facts(
+            CaseState::SubjectSeparated,
+            true,
+            Some((DeadlineStatus::Missed, 0)),
+        );
+        tally.add_case(&retired, today, date_of);
+        assert_eq!(
+            (
+                tally.recommendations,
+                tally.pending,
+                tally.ended_without_decree
+            ),
+            (5, 1, 1)
+        );
         // Four and fifteen days from the recommendation on the 10th.
         assert_eq!(tally.figures().median_days_to_decree, Some(9.5));
     }
