@@ -111,19 +111,21 @@ pub struct Raised {
 
 /// The day the first notice of a new deadline falls due.
 pub(crate) fn first_notice_on(deadline: &Deadline, policy: &NoticePolicy) -> Option<NaiveDate> {
-    next_after(None, deadline, deadline.start, policy, false).map(|(_, on)| on)
+    next_after(None, deadline, deadline.start, policy, false, false).map(|(_, on)| on)
 }
 
 /// The rung after `reached` on `deadline` and its day. A reminder falls due
-/// `reminder_lead_days` before the deadline, only if that is after the deadline started and
-/// only while the deadline has not passed by `today`; the escalation proposals follow only
-/// the PPK's deadline, the warning only when the PPK is a regional head.
+/// `reminder_lead_days` before the deadline, only while the deadline has not passed by
+/// `today` and, when a deadline is scheduled (not `raising`), only if that day is after the
+/// deadline started; the escalation proposals follow only the PPK's deadline, the warning
+/// only when the PPK is a regional head.
 fn next_after(
     reached: Option<Notice>,
     deadline: &Deadline,
     today: NaiveDate,
     policy: &NoticePolicy,
     regional_head: bool,
+    raising: bool,
 ) -> Option<(Notice, NaiveDate)> {
     let due = deadline.due;
     let overdue_on = due.checked_add_days(Days::new(1))?;
@@ -131,7 +133,9 @@ fn next_after(
     let escalates = deadline.step == DeadlineStep::PpkAction;
     let remind_on = due
         .checked_sub_days(Days::new(policy.reminder_lead_days.into()))
-        .filter(|on| policy.reminder_lead_days > 0 && *on > deadline.start && today <= due);
+        .filter(|on| {
+            policy.reminder_lead_days > 0 && (raising || *on > deadline.start) && today <= due
+        });
     match (reached, remind_on) {
         (None, Some(on)) => Some((Notice::Reminder, on)),
         (None | Some(Notice::Reminder), _) => Some((Notice::Overdue, overdue_on)),
@@ -162,15 +166,21 @@ impl CaseRecord {
             return Ok(None);
         }
         let step = deadline.step;
-        let Some((notice, _)) = next_after(
+        let Some((notice, on)) = next_after(
             deadline.notice,
             deadline,
             ctx.today,
             &ctx.policy,
             ctx.ppk_is_regional_head,
+            true,
         ) else {
             return Ok(None);
         };
+        if on > ctx.today {
+            // Never early: the stored day was set under another policy (a shorter lead, a
+            // shorter grace); the rung waits for its own day.
+            return Ok(None);
+        }
         let mut next = self.clone();
         let raised = {
             let deadline = &mut next.deadlines[index];
@@ -181,6 +191,7 @@ impl CaseRecord {
                 ctx.today,
                 &ctx.policy,
                 ctx.ppk_is_regional_head,
+                true,
             )
             .map(|(_, on)| on);
             deadline.clone()

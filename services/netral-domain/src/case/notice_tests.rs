@@ -310,3 +310,131 @@ fn notice_names_round_trip() {
     }
     assert_eq!(Notice::parse("reminder"), None);
 }
+
+#[test]
+fn each_raise_counts_one_escalation_and_its_text() {
+    let w = world();
+    let mut case = sanction_recommended(&w);
+    let i = ppk_index(&case);
+    let before = case.size;
+    raise_all(&mut case, i, &notice_ctx(2024, 9, 21));
+    assert_eq!(case.size.escalations, before.escalations + 3);
+    let text: usize = case
+        .escalations
+        .iter()
+        .map(|e| e.reason.len() + e.reference.len())
+        .sum();
+    assert_eq!(case.size.text_bytes, before.text_bytes + text as u64);
+}
+
+#[test]
+fn no_reminder_without_a_lead_or_on_the_day_the_deadline_starts() {
+    let w = world();
+    let recommended_with = |lead: u32| {
+        let mut case = registered(&w);
+        let mut steps = vec![
+            (
+                Command::Forward {
+                    letter_number: "L-1".into(),
+                    examiner: w.bkn.id.clone(),
+                },
+                &w.bawaslu,
+            ),
+            (Command::Accept, &w.bkn),
+        ];
+        steps.push((crate::case::tests::recommend(), &w.bkn));
+        for (command, actor) in steps {
+            let mut step = ctx(&w, actor, at(2024, 9, 10));
+            step.notices.reminder_lead_days = lead;
+            case.apply(command, &step).unwrap();
+        }
+        let i = ppk_index(&case);
+        case.deadlines[i].clone()
+    };
+    // Due 20 Sep: no lead, or a lead reaching back to the first day, means no reminder.
+    assert_eq!(recommended_with(0).notice_on, Some(day(2024, 9, 21)));
+    assert_eq!(recommended_with(10).notice_on, Some(day(2024, 9, 21)));
+    assert_eq!(recommended_with(9).notice_on, Some(day(2024, 9, 11)));
+}
+
+#[test]
+fn a_notice_is_never_raised_before_its_own_day() {
+    let w = world();
+    let mut case = sanction_recommended(&w);
+    let i = ppk_index(&case);
+    // A day stored under a longer lead than today's policy, which sends no reminders.
+    case.deadlines[i].notice_on = Some(day(2024, 9, 15));
+    let no_lead = NoticeContext {
+        policy: NoticePolicy {
+            reminder_lead_days: 0,
+            escalate_after_days: 0,
+        },
+        ..notice_ctx(2024, 9, 20)
+    };
+    assert_eq!(
+        raise_all(&mut case, i, &no_lead),
+        [],
+        "not overdue on its due day"
+    );
+}
+
+#[test]
+fn a_step_on_the_due_day_is_on_time() {
+    let w = world();
+    let mut case = sanction_recommended(&w);
+    let i = ppk_index(&case);
+    let decree = Command::RecordSanctionDecree {
+        sanctions: vec![ImposedSanction {
+            code: "SEVERE_DEMOTION_12M".into(),
+            decree_number: "SK-9".into(),
+            decree_date: day(2024, 9, 20),
+        }],
+    };
+    case.apply(decree, &ctx(&w, &w.ppk, at(2024, 9, 20)))
+        .unwrap();
+    assert_eq!(case.deadlines[i].status, DeadlineStatus::Met);
+}
+
+#[test]
+fn a_closed_deadline_keeps_its_status_when_a_later_step_closes_its_kind() {
+    let w = world();
+    let mut case = registered(&w);
+    case.apply(
+        Command::ExtendReview {
+            reason: "saksi".into(),
+        },
+        &ctx(&w, &w.bawaslu, at(2024, 9, 5)),
+    )
+    .unwrap();
+    case.apply(
+        Command::Forward {
+            letter_number: "L-1".into(),
+            examiner: w.bkn.id.clone(),
+        },
+        &ctx(&w, &w.bawaslu, at(2024, 9, 30)),
+    )
+    .unwrap();
+    assert_eq!(case.deadlines[0].status, DeadlineStatus::Moot, "stays moot");
+    assert_eq!(case.deadlines[1].status, DeadlineStatus::Missed);
+}
+
+#[test]
+fn limits_refuse_growth_only_never_a_step_that_adds_nothing() {
+    let w = world();
+    let mut case = sanction_recommended(&w);
+    for text in ["satu", "dua", "tiga"] {
+        case.apply(
+            Command::AddNote { text: text.into() },
+            &ctx(&w, &w.ppk, at(2024, 9, 11)),
+        )
+        .unwrap();
+    }
+    // The limits were lowered below what the case holds: a step adding nothing passes.
+    let mut lowered = ctx(&w, &w.ppk, at(2024, 9, 12));
+    lowered.limits = crate::case::CaseLimits {
+        max_notes: 1,
+        max_attachments: 0,
+        max_text_bytes: 1,
+    };
+    case.apply(Command::Acknowledge, &lowered).unwrap();
+}
