@@ -212,3 +212,50 @@ fn a_regency_code_is_its_second_part() {
     let kalsel: RegionCode = "63".parse().unwrap();
     assert_eq!(kalsel.regency_code(), None);
 }
+
+fn data(name: &str, text: &'static str) -> DataFile {
+    DataFile {
+        name: name.into(),
+        text: std::borrow::Cow::Borrowed(text),
+    }
+}
+
+#[test]
+fn a_recommendable_track_without_a_decree_row_is_refused() {
+    let missing_medium = data(
+        "decree-levels.csv",
+        "recommended,decree_may_use\nlight,light\nsevere,severe\ndishonourable_dismissal,dishonourable_dismissal\n",
+    );
+    let err = crate::catalogue::decree_levels::decree_levels_from_csv(&missing_medium)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("no row for medium"), "{err}");
+}
+
+#[test]
+fn a_sanction_catalogue_without_ptdh_is_refused() {
+    let bundled = |name: &str| -> &'static str {
+        match name {
+            "moral" => include_str!("../data/moral-sanctions.csv"),
+            "levels" => include_str!("../data/decree-levels.csv"),
+            _ => include_str!("../data/disciplinary-sanctions.csv"),
+        }
+    };
+    let without_ptdh: String = bundled("disciplinary")
+        .lines()
+        .filter(|line| !line.starts_with("DISHONOURABLE_DISMISSAL"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let disciplinary = DataFile {
+        name: "disciplinary-sanctions.csv".into(),
+        text: std::borrow::Cow::Owned(without_ptdh),
+    };
+    let err = crate::catalogue::SanctionCatalogue::from_csv(
+        &disciplinary,
+        &data("moral-sanctions.csv", bundled("moral")),
+        &data("decree-levels.csv", bundled("levels")),
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("PTDH must be decreeable"), "{err}");
+}

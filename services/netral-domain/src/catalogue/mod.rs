@@ -12,7 +12,7 @@
 
 mod calendar;
 mod deadlines;
-mod decree_levels;
+pub(crate) mod decree_levels;
 mod error;
 mod loader;
 mod regions;
