@@ -256,6 +256,19 @@ impl Directory {
         self.entries.values()
     }
 
+    /// Every agency as the store records it (what `Store::sync_directory` takes).
+    pub fn records(&self) -> Vec<netral_store::AgencyRecord> {
+        self.iter()
+            .map(|entry| netral_store::AgencyRecord {
+                id: entry.profile.id.clone(),
+                display_name: entry.display_name.clone(),
+                region: entry.profile.jurisdiction,
+                revoked_at: entry.revoked_at,
+                grants: entry.profile.grants.clone(),
+            })
+            .collect()
+    }
+
     /// Every agency id, in order.
     pub fn ids(&self) -> impl Iterator<Item = &AgencyId> + '_ {
         self.entries.keys()

@@ -208,6 +208,25 @@ impl Rules {
     }
 }
 
+/// The holders of the roles inbox routing needs for `case` at `now`, revoked agencies left
+/// out.
+pub(crate) fn role_holders(
+    directory: &Directory,
+    case: &CaseRecord,
+    now: DateTime<Utc>,
+) -> RoleHolders {
+    let active: Vec<_> = directory
+        .iter()
+        .filter(|entry| !entry.is_revoked_at(now))
+        .map(|entry| &entry.profile)
+        .collect();
+    RoleHolders::of(
+        active.iter().copied(),
+        &case.filing.region,
+        Clock::date_of(now),
+    )
+}
+
 /// Whether `ppk` is a regional head in `directory` (see [`Rules::is_regional_head`]).
 pub(crate) fn is_regional_head(directory: &Directory, ppk: &netral_domain::AgencyId) -> bool {
     directory
@@ -269,17 +288,7 @@ fn inbox_messages(
     outcome: &netral_domain::case::StepOutcome,
     rules: &Rules,
 ) -> Vec<InboxRecord> {
-    let active: Vec<_> = rules
-        .directory
-        .iter()
-        .filter(|entry| !entry.is_revoked_at(rules.now))
-        .map(|entry| &entry.profile)
-        .collect();
-    let holders = RoleHolders::of(
-        active.iter().copied(),
-        &case.filing.region,
-        Clock::date_of(rules.now),
-    );
+    let holders = role_holders(&rules.directory, case, rules.now);
     let deliveries = step_recipients(outcome, case, &rules.actor.id, &holders);
     if deliveries.is_empty() {
         return Vec::new();

@@ -11,7 +11,7 @@ use netral_proto::v1::case_service_server::CaseServiceServer;
 use netral_proto::v1::directory_service_server::DirectoryServiceServer;
 use netral_proto::v1::inbox_service_server::InboxServiceServer;
 use netral_proto::v1::stats_service_server::StatsServiceServer;
-use netral_store::{AgencyRecord, Store};
+use netral_store::Store;
 use tokio::net::TcpListener;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::Server;
@@ -121,7 +121,7 @@ impl Application {
             lanes,
         )
         .await?;
-        let records = directory_records(&directory);
+        let records = directory.records();
         let before = store.agencies().await?;
         store.sync_directory(&records).await?;
         let changed = crate::audit::changed_agencies(&before, &records);
@@ -420,20 +420,6 @@ async fn grace_after(drain: tokio::sync::oneshot::Receiver<()>, grace: Duration)
     } else {
         std::future::pending::<()>().await;
     }
-}
-
-/// The directory as the store records it.
-fn directory_records(directory: &Directory) -> Vec<AgencyRecord> {
-    directory
-        .iter()
-        .map(|entry| AgencyRecord {
-            id: entry.profile.id.clone(),
-            display_name: entry.display_name.clone(),
-            region: entry.profile.jurisdiction,
-            revoked_at: entry.revoked_at,
-            grants: entry.profile.grants.clone(),
-        })
-        .collect()
 }
 
 #[cfg(test)]

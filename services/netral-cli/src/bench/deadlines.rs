@@ -20,8 +20,8 @@ use netral_domain::{AgencyId, AgencyProfile, Catalogue};
 use netral_server::clock::Clock;
 use netral_server::deadline_engine::{DeadlineEngine, DeadlineSettings};
 use netral_server::directory::Directory;
-use netral_server::exchange::{Exchange, Mutation};
-use netral_store::{AgencyRecord, CaseQuery, Store, Visibility};
+use netral_server::exchange::Exchange;
+use netral_store::{CaseQuery, Store, Visibility};
 
 use super::database::{DatabaseChoice, FreshDatabase};
 use super::grpc::BAWASLU;
@@ -58,17 +58,7 @@ pub async fn run(args: DeadlinesArgs, out: &mut dyn std::io::Write) -> anyhow::R
     let database = FreshDatabase::create(&args.database, "deadlines").await?;
     let store = Store::connect(database.url(), 16).await?;
     let directory = Arc::new(Directory::dev_seed()?);
-    let records: Vec<AgencyRecord> = directory
-        .iter()
-        .map(|entry| AgencyRecord {
-            id: entry.profile.id.clone(),
-            display_name: entry.display_name.clone(),
-            region: entry.profile.jurisdiction,
-            revoked_at: entry.revoked_at,
-            grants: entry.profile.grants.clone(),
-        })
-        .collect();
-    store.sync_directory(&records).await?;
+    store.sync_directory(&directory.records()).await?;
     let exchange = Exchange::new(
         store.clone(),
         Arc::new(Catalogue::bundled()?),
@@ -228,15 +218,7 @@ async fn seed(
                     return Ok::<_, anyhow::Error>(());
                 }
                 let filing = super::floor::filing(&tag, index).map_err(anyhow::Error::msg)?;
-                let request_id = uuid::Uuid::new_v4();
-                let mutation = Mutation {
-                    caller: bawaslu.clone(),
-                    request_id,
-                    method: "RegisterCase",
-                    request_digest: digest_of(request_id),
-                    at,
-                    origin: netral_server::audit::Origin::default(),
-                };
+                let mutation = super::floor::mutation_at(&bawaslu, "RegisterCase", at);
                 exchange
                     .register(mutation, filing)
                     .await
@@ -248,10 +230,4 @@ async fn seed(
         worker??;
     }
     Ok(())
-}
-
-/// A request digest for a seeded registration: its request id, hashed.
-fn digest_of(request_id: uuid::Uuid) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(request_id.as_bytes()).into()
 }

@@ -18,7 +18,7 @@ use netral_proto::v1 as pb;
 use netral_server::clock::Clock;
 use netral_server::directory::Directory;
 use netral_server::exchange::{Exchange, Mutation};
-use netral_store::{AgencyRecord, Store};
+use netral_store::Store;
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
@@ -49,17 +49,7 @@ impl Floor {
             .await
             .context("the floor cannot open its database")?;
         let directory = Directory::dev_seed()?;
-        let records: Vec<AgencyRecord> = directory
-            .iter()
-            .map(|entry| AgencyRecord {
-                id: entry.profile.id.clone(),
-                display_name: entry.display_name.clone(),
-                region: entry.profile.jurisdiction,
-                revoked_at: entry.revoked_at,
-                grants: entry.profile.grants.clone(),
-            })
-            .collect();
-        store.sync_directory(&records).await?;
+        store.sync_directory(&directory.records()).await?;
         let directory = Arc::new(directory);
         let exchange = Exchange::new(
             store.clone(),
@@ -143,15 +133,24 @@ fn digest(method: &str, request_id: uuid::Uuid) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-/// A fresh mutation by `caller` through `method`.
+/// A fresh mutation by `caller` through `method`, now.
 fn mutation(caller: &AgencyProfile, method: &'static str) -> Mutation {
+    mutation_at(caller, method, Clock::system().now())
+}
+
+/// A fresh mutation by `caller` through `method` at the instant `at`.
+pub(super) fn mutation_at(
+    caller: &AgencyProfile,
+    method: &'static str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Mutation {
     let request_id = uuid::Uuid::new_v4();
     Mutation {
         caller: caller.clone(),
         request_id,
         method,
         request_digest: digest(method, request_id),
-        at: Clock::system().now(),
+        at,
         origin: netral_server::audit::Origin::default(),
     }
 }

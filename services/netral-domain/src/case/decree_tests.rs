@@ -1,24 +1,14 @@
 //! A PPK's decree against the examiner's recommendation: within the recommended track it is
 //! recorded, outside it refused, and a PTDH can be decreed where a PTDH was recommended.
 
-use super::tests::{World, at, ctx, day, registered, sanction_recommended, world};
+use super::tests::{World, at, ctx, day, sanction_recommended, under_examination, world};
 use super::*;
 use crate::catalogue::{MoralKind, SanctionTrack};
 use crate::state::CaseState;
 
 /// A case whose examiner (BKN) recommended `track`, e.g. PTDH for party membership.
 fn recommended(w: &World, track: SanctionTrack) -> CaseRecord {
-    let mut case = registered(w);
-    case.apply(
-        Command::Forward {
-            letter_number: "L-1".into(),
-            examiner: w.bkn.id.clone(),
-        },
-        &ctx(w, &w.bawaslu, at(2024, 9, 5)),
-    )
-    .unwrap();
-    case.apply(Command::Accept, &ctx(w, &w.bkn, at(2024, 9, 6)))
-        .unwrap();
+    let mut case = under_examination(w);
     let recommendation = Recommendation {
         track,
         moral: Some(MoralKind::Open),

@@ -188,7 +188,8 @@ fn a_refused_step_leaves_the_record_untouched() {
     assert_eq!(case, before);
 }
 
-pub(crate) fn sanction_recommended(w: &World) -> CaseRecord {
+/// A case forwarded to BKN on 5 Sep 2024 and accepted on the 6th.
+pub(crate) fn under_examination(w: &World) -> CaseRecord {
     let mut case = registered(w);
     case.apply(
         Command::Forward {
@@ -200,6 +201,13 @@ pub(crate) fn sanction_recommended(w: &World) -> CaseRecord {
     .unwrap();
     case.apply(Command::Accept, &ctx(w, &w.bkn, at(2024, 9, 6)))
         .unwrap();
+    case
+}
+
+/// A case BKN recommended a severe sanction for on 10 Sep 2024 (the PPK's ten days end on
+/// the 20th).
+pub(crate) fn sanction_recommended(w: &World) -> CaseRecord {
+    let mut case = under_examination(w);
     case.apply(recommend(), &ctx(w, &w.bkn, at(2024, 9, 10)))
         .unwrap();
     case

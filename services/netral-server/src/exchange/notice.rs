@@ -19,7 +19,7 @@ use netral_store::{
 use prost::Message;
 use sha2::{Digest, Sha256};
 
-use super::{Exchange, is_regional_head};
+use super::{Exchange, is_regional_head, role_holders};
 use crate::audit::{Event, Origin, subject_digest};
 use crate::clock::Clock;
 use crate::error::Error;
@@ -87,13 +87,7 @@ impl Exchange {
             .execute(meta, move |current: Option<CaseRecord>| {
                 let mut case = current.ok_or_else(|| Error::NotFound("case".into()))?;
                 let raised = case.raise_notice(index, &ctx)?.ok_or(nothing_due())?;
-                let active: Vec<_> = directory
-                    .iter()
-                    .filter(|entry| !entry.is_revoked_at(now))
-                    .map(|entry| &entry.profile)
-                    .collect();
-                let holders =
-                    RoleHolders::of(active.iter().copied(), &case.filing.region, ctx.today);
+                let holders = role_holders(&directory, &case, now);
                 Ok::<_, Error>(notice_applied(case, raised, &holders, now, &keys))
             })
             .await;
