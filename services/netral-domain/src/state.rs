@@ -125,7 +125,8 @@ pub enum Action {
     Acknowledge,
     /// The PPK records the decree (*SK*) imposing the concrete sanction.
     RecordSanctionDecree,
-    /// The PPK reports that the civil servant has left the service.
+    /// The personnel registry (BKN) reports that the civil servant has left the service
+    /// (retired, resigned, died), as its records show.
     ReportSubjectSeparated,
     /// BKN records the sanction in the personnel registry (SIASN / I'DIS).
     RecordInRegistry,
@@ -135,7 +136,8 @@ pub enum Action {
     UnblockPersonnelData,
     /// Kemendagri sends the regional head a warning letter (*teguran*).
     SendWarningLetter,
-    /// Bawaslu cancels the case (withdrawn, duplicate).
+    /// The case is cancelled (withdrawn, duplicate): by Bawaslu while registered, by the
+    /// examiner while it examines.
     Cancel,
     /// A party attaches a document to the case.
     AttachEvidence,
@@ -298,11 +300,12 @@ pub fn next_state(from: CaseState, action: Action) -> Result<CaseState, Transiti
 
         (S::Sanctioned, A::RecordInRegistry) => S::Recorded,
 
-        // Until the PPK has decided, a case can still be cancelled or lose its subject.
-        (
-            S::Registered | S::Forwarded | S::UnderExamination | S::SanctionRecommended,
-            A::Cancel,
-        ) => S::Cancelled,
+        // A duplicate or withdrawn case is cancelled by whoever holds it before a sanction
+        // is recommended (Bawaslu while registered, the examiner while examining); once the
+        // PPK is asked to act, ending the case would erase its duty, so no one cancels then.
+        (S::Registered | S::Forwarded | S::UnderExamination, A::Cancel) => S::Cancelled,
+        // Until the PPK has decided, the case can lose its subject (retired, resigned, died).
+
         (
             S::Registered | S::Forwarded | S::UnderExamination | S::SanctionRecommended,
             A::ReportSubjectSeparated,
@@ -392,7 +395,6 @@ mod tests {
             A::SendWarningLetter,
             S::SanctionRecommended,
         ),
-        (S::SanctionRecommended, A::Cancel, S::Cancelled),
         (
             S::SanctionRecommended,
             A::ReportSubjectSeparated,

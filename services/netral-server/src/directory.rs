@@ -43,6 +43,10 @@ pub struct DirectoryEntry {
     /// When the agency's access was revoked (a compromised key, a dissolved body); calls are
     /// refused from then on. `None` while the agency is active.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// For a PPK, the employing instances (*instansi*) whose civil servants it disciplines,
+    /// e.g. `["Kementerian Agama"]`: what binds a national PPK (a ministry) to the cases that
+    /// may name it. A regional PPK is bound by its jurisdiction, and by these too when listed.
+    pub instances: Vec<String>,
 }
 
 impl DirectoryEntry {
@@ -125,6 +129,9 @@ struct RawAgency {
     /// Dated role grants.
     #[serde(default)]
     grants: Vec<RawGrant>,
+    /// For a PPK, the employing instances it disciplines.
+    #[serde(default)]
+    instances: Vec<String>,
 }
 
 /// One `[[agencies.grants]]` table, before validation.
@@ -341,7 +348,79 @@ fn validate(raw: &RawAgency) -> Result<DirectoryEntry, (String, String)> {
         },
         display_name: raw.display_name.clone(),
         revoked_at,
+        instances: validate_instances(&raw.instances).map_err(|reason| fail("instances", reason))?,
     })
+}
+
+/// Instance names: non-empty, each once (compared as [`same_instance`] compares them).
+fn validate_instances(raw: &[String]) -> Result<Vec<String>, String> {
+    let mut seen: Vec<&String> = Vec::new();
+    for name in raw {
+        if name.trim().is_empty() {
+            return Err("an instance name must not be empty".into());
+        }
+        if seen.iter().any(|other| same_instance(other, name)) {
+            return Err(format!("`{name}` is listed twice"));
+        }
+        seen.push(name);
+    }
+    Ok(raw.iter().map(|name| name.trim().to_owned()).collect())
+}
+
+/// Whether two instance names name the same instance: letters compared without case, runs of
+/// spaces as one (a registration typed by hand says "Pemerintah  kabupaten Kotabaru").
+pub fn same_instance(a: &str, b: &str) -> bool {
+    let words = |s: &str| {
+        s.split_whitespace()
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>()
+    };
+    words(a) == words(b)
+}
+
+impl DirectoryEntry {
+    /// Whether this agency may be named PPK of a civil servant of `instance` whose instance
+    /// lies in `region`, on `today`: it holds `PPK`, its access is not revoked, and it
+    /// employs such civil servants — a regional government those of exactly its own region
+    /// (a province's PPK does not discipline a regency's civil servants), a national PPK
+    /// those of the instances the directory lists for it. The reason names only the
+    /// directory's public facts.
+    pub fn employs(
+        &self,
+        region: &RegionCode,
+        instance: &str,
+        today: NaiveDate,
+    ) -> Result<(), String> {
+        let id = self.id();
+        if self.revoked_at.is_some() {
+            return Err(format!("`{id}`'s access to the exchange was revoked"));
+        }
+        if !self.profile.holds(Role::Ppk, today) {
+            return Err(format!("`{id}` does not hold the PPK role"));
+        }
+        if let Some(own) = self.profile.jurisdiction
+            && own != *region
+        {
+            return Err(format!(
+                "`{id}` is the PPK of region {own}, not of the case's region {region}"
+            ));
+        }
+        if self.instances.is_empty() {
+            return match self.profile.jurisdiction {
+                Some(_) => Ok(()),
+                None => Err(format!(
+                    "`{id}` is a national PPK and the directory lists no instance it employs"
+                )),
+            };
+        }
+        if self.instances.iter().any(|i| same_instance(i, instance)) {
+            Ok(())
+        } else {
+            Err(format!(
+                "`{id}` is not the PPK of the instance named in case.subject.employing_instance"
+            ))
+        }
+    }
 }
 
 /// One raw grant as a [`RoleGrant`], or the failing field (inside the grant) and why.

@@ -14,7 +14,9 @@ use netral_domain::case::{CaseLimits, CaseRecord, Command, NewCase, NoticePolicy
 use netral_domain::inbox::{RoleHolders, step_recipients};
 use netral_domain::{Action, AgencyProfile, CaseId, Catalogue};
 use netral_proto::v1 as pb;
-use netral_store::{Applied, ExecuteError, Executed, InboxRecord, MutationMeta, Store};
+use netral_store::{
+    Applied, CaseView, ExecuteError, Executed, InboxRecord, MutationMeta, Store,
+};
 use prost::Message;
 use sha2::{Digest, Sha256};
 
@@ -98,6 +100,10 @@ impl Exchange {
     pub async fn register(&self, mutation: Mutation, filing: NewCase) -> Result<pb::Case, Error> {
         let case_id = CaseId::new();
         let (meta, rules) = self.prepare(&mutation, case_id, None);
+        // A caller the policy refuses never queues for a writer's turn.
+        if let Err(refusal) = CaseRecord::authorize_registration(&filing, &rules.context(false)) {
+            return self.replay_or(&meta, refusal.into()).await;
+        }
         let keys = self.keys.clone();
         let executed = self
             .store
@@ -120,6 +126,9 @@ impl Exchange {
         command: Command,
     ) -> Result<pb::Case, Error> {
         let (meta, rules) = self.prepare(&mutation, case_id, Some(etag));
+        if let Err(refusal) = self.admit(&meta, &rules, command.action()).await {
+            return self.replay_or(&meta, refusal).await;
+        }
         let keys = self.keys.clone();
         let executed = self
             .store
@@ -133,6 +142,32 @@ impl Exchange {
             })
             .await;
         reply(executed)
+    }
+
+    /// The policy's answer to the caller, before the step queues for its transaction and
+    /// before its etag is compared: a caller that may not see the case is told
+    /// `CASE_NOT_ACCESSIBLE`, exactly as for a case that does not exist, and learns neither
+    /// its existence nor its version; a refused caller never takes a writer's turn. The step
+    /// asks again inside its transaction, on the case as it then is.
+    async fn admit(&self, meta: &MutationMeta, rules: &Rules, action: Action) -> Result<(), Error> {
+        let current = self.store.get_case(meta.case_id, CaseView::Basic).await?;
+        let case = crate::grpc::readable(&rules.actor, current.as_ref(), Clock::date_of(rules.now))?;
+        let regional = rules.is_regional_head(&case.filing.ppk);
+        case.authorize(action, &rules.context(regional))?;
+        Ok(())
+    }
+
+    /// `refusal`, unless the request is a retry of one applied before (the policy may refuse
+    /// now what it allowed then, e.g. a step that closed the case): then its first reply.
+    async fn replay_or(&self, meta: &MutationMeta, refusal: Error) -> Result<pb::Case, Error> {
+        if !matches!(refusal, Error::Denied(_)) {
+            return Err(refusal);
+        }
+        match self.store.replayed(meta).await {
+            Ok(Some(bytes)) => reply(Ok(Executed::Replayed(bytes))),
+            Ok(None) => Err(refusal),
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// The store's view of the mutation, and the rules the step runs under at its instant.

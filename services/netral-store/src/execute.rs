@@ -134,6 +134,19 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The first reply to the request `meta` describes, if it was applied before (a retry),
+    /// read outside any transaction: for a request refused before it queues for its step
+    /// (the policy refuses the caller now), which must still answer a retry of a step it
+    /// once allowed. A request id reused for another request is refused as in [`Self::execute`].
+    pub async fn replayed(&self, meta: &MutationMeta) -> Result<Option<Vec<u8>>, StoreError> {
+        match find_key(&self.db, meta).await? {
+            Some(key) => replay(key, meta).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
 /// One step waiting for its lane, with the channel its caller waits on.
 struct StepJob<E, F> {
     meta: MutationMeta,

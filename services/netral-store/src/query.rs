@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use netral_domain::case::CaseRecord;
 use netral_domain::catalogue::ElectionKind;
 use netral_domain::state::{Action, CaseState};
+use netral_domain::policy::ListScope;
 use netral_domain::{AgencyId, CaseId, RegionCode};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -22,18 +23,11 @@ use crate::store::Store;
 /// Which cases a caller may see; the server derives it from the policy's list scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Visibility {
-    /// Every case (national agencies, national auditors).
+    /// Every case (netral's own reads: the deadline engine, benches, tests).
     Everything,
-    /// Cases in `region` (the region itself, and its regencies for a province), and cases
-    /// naming `agency` as reporting office, examiner or PPK wherever they are.
-    Jurisdiction {
-        /// The agency's jurisdiction.
-        region: RegionCode,
-        /// The agency itself.
-        agency: AgencyId,
-    },
-    /// Cases naming this agency as reporting office, examiner or PPK.
-    PartyTo(AgencyId),
+    /// What the policy's scope for one agency holds (need to know, see
+    /// [`netral_domain::policy::ListScope`]).
+    Scope(ListScope),
 }
 
 /// A page request for [`Store::list_cases`]: the visibility, optional filters (all must
@@ -170,11 +164,33 @@ fn in_region(region: &RegionCode) -> Condition {
 }
 
 fn visible(visibility: &Visibility) -> Condition {
-    match visibility {
-        Visibility::Everything => Condition::all(),
-        Visibility::Jurisdiction { region, agency } => in_region(region).add(party_to(agency)),
-        Visibility::PartyTo(agency) => party_to(agency),
+    let scope = match visibility {
+        Visibility::Everything => return Condition::all(),
+        Visibility::Scope(scope) if scope.is_everything() => return Condition::all(),
+        Visibility::Scope(scope) => scope,
+    };
+    // Inside the jurisdiction (everywhere for a national agency): every case, or the cases
+    // its role needs.
+    let inside = |condition: Condition| match &scope.jurisdiction {
+        Some(region) => condition.add(in_region(region)),
+        None => condition,
+    };
+    let mut any = Condition::any().add(party_to(&scope.agency));
+    if scope.every_case {
+        any = any.add(inside(Condition::all()));
+    } else {
+        if scope.forwarded {
+            any = any.add(inside(
+                Condition::all().add(cases::Column::ForwardedOn.is_not_null()),
+            ));
+        }
+        if scope.recommended {
+            any = any.add(inside(
+                Condition::all().add(cases::Column::Recommendation.is_not_null()),
+            ));
+        }
     }
+    any
 }
 
 /// Cases naming `agency` as reporting office, examiner or PPK.

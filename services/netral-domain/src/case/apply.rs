@@ -224,14 +224,7 @@ impl CaseRecord {
         filing: NewCase,
         ctx: &StepContext<'_>,
     ) -> Result<(Self, StepOutcome), StepError> {
-        let parties = CaseParties {
-            region: filing.region,
-            reporting_office: ctx.actor.id.clone(),
-            examiner: None,
-            forwarded_on: None,
-            ppk: filing.ppk.clone(),
-        };
-        policy::authorize(ctx.actor, Action::Register, &parties, ctx.today)?;
+        Self::authorize_registration(&filing, ctx)?;
         let state = CaseState::initial();
         let mut case = CaseRecord {
             id,
@@ -270,13 +263,7 @@ impl CaseRecord {
         ctx: &StepContext<'_>,
     ) -> Result<StepOutcome, StepError> {
         let action = command.action();
-        let mut parties = self.parties();
-        let handed_over_from =
-            policy::examiner_hand_over(ctx.actor, action, &parties, ctx.examiner_today, ctx.today);
-        if handed_over_from.is_some() {
-            parties.examiner = Some(ctx.actor.id.clone());
-        }
-        policy::authorize(ctx.actor, action, &parties, ctx.today)?;
+        let handed_over_from = self.authorize(action, ctx)?;
         let from = self.state;
         let to = state::next_state(from, action)?;
         let mut next = self.clone();
@@ -298,6 +285,46 @@ impl CaseRecord {
         next.updated_at = ctx.now;
         *self = next;
         Ok(outcome)
+    }
+
+    /// Whether `ctx.actor` may register `filing`: a Bawaslu office whose jurisdiction covers
+    /// the case's region. [`Self::register`] asks it first; the server also asks it before the
+    /// registration queues for its transaction.
+    pub fn authorize_registration(filing: &NewCase, ctx: &StepContext<'_>) -> Result<(), StepError> {
+        let parties = CaseParties {
+            region: filing.region,
+            reporting_office: ctx.actor.id.clone(),
+            examiner: None,
+            forwarded_on: None,
+            ppk: filing.ppk.clone(),
+            state: CaseState::initial(),
+            recommended: false,
+        };
+        policy::authorize(ctx.actor, Action::Register, &parties, ctx.today)?;
+        Ok(())
+    }
+
+    /// Whether `ctx.actor` may take `action` on this case: it must be able to read the case
+    /// (otherwise it is told [`policy::Denial::CaseNotAccessible`], as for a case that does
+    /// not exist) and hold the action's authority, judged on the case after an examiner's
+    /// hand-over; with the examiner the case is handed over from, if the step takes it over.
+    /// [`Self::apply`] asks it first; the server also asks it before a step queues for its
+    /// transaction, so that a refused caller never takes a writer's turn nor learns the
+    /// case's version.
+    pub fn authorize(
+        &self,
+        action: Action,
+        ctx: &StepContext<'_>,
+    ) -> Result<Option<AgencyId>, StepError> {
+        let mut parties = self.parties();
+        policy::may_read_case(ctx.actor, &parties, ctx.today)?;
+        let handed_over_from =
+            policy::examiner_hand_over(ctx.actor, action, &parties, ctx.examiner_today, ctx.today);
+        if handed_over_from.is_some() {
+            parties.examiner = Some(ctx.actor.id.clone());
+        }
+        policy::authorize(ctx.actor, action, &parties, ctx.today)?;
+        Ok(handed_over_from)
     }
 
     fn change(&mut self, command: Command, ctx: &StepContext<'_>) -> Result<(), StepError> {

@@ -62,7 +62,7 @@ fn assert_lifted_by_netral(case: &CaseRecord, reason: &str) {
 }
 
 #[test]
-fn a_retired_subjects_personnel_data_is_unblocked_when_the_ppk_reports_the_retirement() {
+fn a_retired_subjects_personnel_data_is_unblocked_when_the_registry_reports_the_retirement() {
     let w = world();
     let mut case = blocked_case(&w);
     let out = case
@@ -71,16 +71,16 @@ fn a_retired_subjects_personnel_data_is_unblocked_when_the_ppk_reports_the_retir
                 reason: SeparationReason::Retired,
                 effective_on: day(2024, 9, 30),
             },
-            &ctx(&w, &w.ppk, at(2024, 10, 1)),
+            &ctx(&w, &w.bkn, at(2024, 10, 1)),
         )
         .unwrap();
     assert_eq!(case.state, CaseState::SubjectSeparated);
     assert!(out.block_lifted);
     assert_lifted_by_netral(&case, "case closed: SUBJECT_SEPARATED");
-    let messages = told(&out, &case, &w.ppk);
+    let messages = told(&out, &case, &w.bkn);
     assert!(
-        messages.contains(&("bkn".to_owned(), MessageKind::CaseChanged)),
-        "BKN must hear that the block is gone: {messages:?}"
+        messages.contains(&("pemkab-kotabaru".to_owned(), MessageKind::CaseChanged)),
+        "the PPK must hear that its case ended: {messages:?}"
     );
     assert!(
         messages.contains(&("kemendagri".to_owned(), MessageKind::CaseChanged)),
@@ -104,10 +104,11 @@ fn a_retired_subjects_personnel_data_is_unblocked_when_the_ppk_reports_the_retir
 }
 
 #[test]
-fn a_cancelled_case_does_not_leave_the_personnel_data_blocked() {
+fn a_blocked_case_awaiting_the_ppk_cannot_be_cancelled() {
     let w = world();
     let mut case = blocked_case(&w);
-    let out = case
+    let before = case.clone();
+    let err = case
         .apply(
             Command::Cancel {
                 reason: CancelReason::Duplicate,
@@ -115,17 +116,15 @@ fn a_cancelled_case_does_not_leave_the_personnel_data_blocked() {
             },
             &ctx(&w, &w.bawaslu, at(2024, 10, 1)),
         )
-        .unwrap();
-    assert_eq!(case.state, CaseState::Cancelled);
-    assert!(out.block_lifted);
-    assert_lifted_by_netral(&case, "case closed: CANCELLED");
-    let messages = told(&out, &case, &w.bawaslu);
-    for agency in ["bkn", "kemendagri", "pemkab-kotabaru"] {
-        assert!(
-            messages.contains(&(agency.to_owned(), MessageKind::CaseChanged)),
-            "{agency} must hear that the block is gone: {messages:?}"
-        );
-    }
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StepError::Transition(TransitionError::NotAllowed {
+            state: CaseState::SanctionRecommended,
+            action: crate::state::Action::Cancel,
+        })
+    );
+    assert_eq!(case, before, "the block stands and the PPK's duty with it");
 }
 
 #[test]
@@ -134,16 +133,16 @@ fn a_case_closed_without_a_block_records_no_unblocking() {
     let mut case = sanction_recommended(&w);
     let out = case
         .apply(
-            Command::Cancel {
-                reason: CancelReason::Withdrawn,
-                detail: String::new(),
+            Command::ReportSubjectSeparated {
+                reason: SeparationReason::Died,
+                effective_on: day(2024, 9, 30),
             },
-            &ctx(&w, &w.bawaslu, at(2024, 10, 1)),
+            &ctx(&w, &w.bkn, at(2024, 10, 1)),
         )
         .unwrap();
     assert!(!out.block_lifted);
     assert!(case.escalations.is_empty());
-    let messages = told(&out, &case, &w.bawaslu);
+    let messages = told(&out, &case, &w.bkn);
     assert!(
         !messages.iter().any(|(agency, _)| agency == "kemendagri"),
         "no block, nothing for Kemendagri: {messages:?}"

@@ -175,7 +175,7 @@ fn a_passed_deadline_stays_missed_when_the_case_ends_later() {
             reason: crate::case::SeparationReason::Retired,
             effective_on: day(2025, 1, 1),
         },
-        &ctx(&w, &w.ppk, at(2025, 1, 6)),
+        &ctx(&w, &w.bkn, at(2025, 1, 6)),
     )
     .unwrap();
     assert_eq!(case.deadlines[i].status, DeadlineStatus::Missed);
@@ -188,7 +188,7 @@ fn a_passed_deadline_stays_missed_when_the_case_ends_later() {
                 reason: crate::case::SeparationReason::Retired,
                 effective_on: day(2024, 9, 12),
             },
-            &ctx(&w, &w.ppk, at(2024, 9, 12)),
+            &ctx(&w, &w.bkn, at(2024, 9, 12)),
         )
         .unwrap();
     assert_eq!(early.deadlines[i].status, DeadlineStatus::Moot);

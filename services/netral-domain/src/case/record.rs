@@ -385,6 +385,8 @@ impl CaseRecord {
             examiner: self.examiner.clone(),
             forwarded_on: self.forwarded_on,
             ppk: self.filing.ppk.clone(),
+            state: self.state,
+            recommended: self.recommendation.is_some(),
         }
     }
 

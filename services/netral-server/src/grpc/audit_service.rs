@@ -11,7 +11,7 @@ use std::pin::Pin;
 
 use futures::Stream;
 use netral_domain::CaseId;
-use netral_domain::policy::{self, Denial, Role};
+use netral_domain::policy::{Denial, Role};
 use netral_proto::v1 as pb;
 use netral_proto::v1::audit_service_server::AuditService;
 use netral_store::CaseView;
@@ -64,14 +64,9 @@ impl AuditApi {
         if self.is_auditor(caller) {
             return Ok(());
         }
-        let allowed = match self.state.store.get_case(case, CaseView::Basic).await? {
-            None => Err(Error::NotFound("case".into())),
-            Some(record) => {
-                let today = Clock::date_of(self.state.clock.now());
-                policy::may_read_case(&caller.profile, &record.parties(), today)
-                    .map_err(Error::from)
-            }
-        };
+        let found = self.state.store.get_case(case, CaseView::Basic).await?;
+        let today = Clock::date_of(self.state.clock.now());
+        let allowed = super::readable(&caller.profile, found.as_ref(), today).map(drop);
         self.state.audited(req, caller, Some(case), allowed).await
     }
 

@@ -4,7 +4,6 @@
 //! each answer is first put on record as an audit event (disclosure accounting, UU 27/2022),
 //! and a refused read is audited too.
 
-use netral_domain::policy;
 use netral_proto::v1 as pb;
 use netral_store::{CaseQuery, CaseView};
 use tonic::Request;
@@ -24,16 +23,11 @@ impl CaseApi {
         let view = view(&mut fields, req.get_ref().view, CaseView::Full);
         fields.finish()?;
         let id = super::fields::present(id)?;
-        let case = self
-            .state
-            .store
-            .get_case(id, view)
-            .await?
-            .ok_or_else(|| Error::NotFound("case".into()))?;
+        let found = self.state.store.get_case(id, view).await?;
         let today = Clock::date_of(self.state.clock.now());
-        let allowed =
-            policy::may_read_case(&caller.profile, &case.parties(), today).map_err(Error::from);
+        let allowed = super::readable(&caller.profile, found.as_ref(), today).map(drop);
         self.state.audited(&req, caller, Some(id), allowed).await?;
+        let case = found.ok_or_else(|| Error::NotFound("case".into()))?;
         // Disclosure accounting: the read is on record before the data leaves.
         self.state
             .auditor

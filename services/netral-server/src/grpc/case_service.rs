@@ -239,10 +239,12 @@ impl CaseService for CaseApi {
         &self,
         req: Request<pb::ReportSubjectSeparatedRequest>,
     ) -> Result<Response<pb::ReportSubjectSeparatedResponse>, Status> {
-        let parsed = parse::separated(req.get_ref());
+        // One instant for "not in the future" and the step.
+        let now = self.state.clock.now();
+        let parsed = parse::separated(req.get_ref(), Clock::date_of(now));
         case_reply!(
             ReportSubjectSeparatedResponse,
-            self.step(&req, "ReportSubjectSeparated", parsed).await
+            self.step_at(&req, "ReportSubjectSeparated", now, parsed).await
         )
     }
 

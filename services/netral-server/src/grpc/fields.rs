@@ -153,6 +153,22 @@ impl Fields {
         date
     }
 
+    /// A required calendar date that has already come: on or before `today` (a separation
+    /// reported for a day still to come would end a case on a promise).
+    pub fn past_date(
+        &mut self,
+        field: &str,
+        value: Option<&Date>,
+        today: NaiveDate,
+    ) -> Option<NaiveDate> {
+        let date = self.date(field, value)?;
+        if date > today {
+            self.violate(field, format!("must not be after today ({today})"));
+            return None;
+        }
+        Some(date)
+    }
+
     /// A required enum value: unknown numbers and the `UNSPECIFIED` zero are violations.
     pub fn enum_value<P, T>(
         &mut self,

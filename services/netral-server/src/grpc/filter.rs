@@ -41,13 +41,7 @@ pub struct CaseFilter {
 /// Which cases `profile` may list and count on `today` (the policy's list scope, as the
 /// store's visibility).
 pub fn visibility(profile: &AgencyProfile, today: NaiveDate) -> Visibility {
-    match policy::list_scope(profile, today) {
-        policy::ListScope::Everything => Visibility::Everything,
-        policy::ListScope::Jurisdiction { region, agency } => {
-            Visibility::Jurisdiction { region, agency }
-        }
-        policy::ListScope::PartyTo(agency) => Visibility::PartyTo(agency),
-    }
+    Visibility::Scope(policy::list_scope(profile, today))
 }
 
 /// The store query of the cases `visible_to` may see that match `wanted`: every one of

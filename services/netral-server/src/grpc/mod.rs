@@ -111,6 +111,28 @@ impl AppState {
     }
 }
 
+/// `case` (`None`: no such case) if `actor` may read it on `today`. A case the agency may not
+/// see and a case that does not exist get the same refusal, `CASE_NOT_ACCESSIBLE`, so that a
+/// caller learns nothing of a case it may not see; only an agency that sees every case is
+/// told `NOT_FOUND`, which tells it nothing it could not list.
+pub fn readable<'a>(
+    actor: &netral_domain::AgencyProfile,
+    case: Option<&'a netral_domain::case::CaseRecord>,
+    today: chrono::NaiveDate,
+) -> Result<&'a netral_domain::case::CaseRecord, Error> {
+    use netral_domain::policy;
+    match case {
+        Some(case) => {
+            policy::may_read_case(actor, &case.parties(), today)?;
+            Ok(case)
+        }
+        None if policy::list_scope(actor, today).is_everything() => {
+            Err(Error::NotFound("case".into()))
+        }
+        None => Err(policy::Denial::CaseNotAccessible.into()),
+    }
+}
+
 /// The gRPC method a request calls (`GetCase`), put into the request's extensions by
 /// [`tag_method`] before tonic routes it (tonic's server keeps no record of it).
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ use netral_domain::case::{
 use netral_domain::catalogue::{Catalogue, ElectionKind, MoralKind, SanctionLevel, SanctionTrack};
 use netral_domain::ids::{SubjectId, SubjectIdKind};
 use netral_domain::policy::Role;
+use chrono::NaiveDate;
 use netral_domain::{CaseId, RegionCode};
 use netral_proto::v1 as pb;
 use uuid::Uuid;
@@ -88,15 +89,6 @@ pub fn register(
         NUMBER_MAX,
     );
     let ppk = f.agency_name("case.ppk", &case.ppk);
-    if let Some(id) = &ppk {
-        match cx.directory.get(id) {
-            None => f.violate("case.ppk", "no such agency in the directory"),
-            Some(entry) if !entry.profile.holds(Role::Ppk, cx.today) => {
-                f.violate("case.ppk", "this agency does not hold the PPK role")
-            }
-            Some(_) => {}
-        }
-    }
     let subject = subject(&mut f, case.subject.as_ref());
     let region = f.parse("case.region_code", case.region_code.parse::<RegionCode>());
     if region.is_some_and(|r| !cx.catalogue.regions.contains(&r)) {
@@ -104,6 +96,22 @@ pub fn register(
             "case.region_code",
             "not a Kemendagri province or regency/city code",
         );
+    }
+    // The PPK is the employing authority of the subject's instance, never a free choice:
+    // naming another region's government would hand it the civil servant's data and decree.
+    if let Some(id) = &ppk {
+        match cx.directory.get(id) {
+            None => f.violate("case.ppk", "no such agency in the directory"),
+            Some(entry) => {
+                if let (Some(region), Some(subject)) = (&region, &subject)
+                    && let Err(why) = entry.employs(region, &subject.employing_instance, cx.today)
+                {
+                    f.violate("case.ppk", why);
+                } else if !entry.profile.holds(Role::Ppk, cx.today) {
+                    f.violate("case.ppk", "this agency does not hold the PPK role");
+                }
+            }
+        }
     }
     let election = election(&mut f, case.election.as_ref());
     let legal_basis = f.text("case.legal_basis", &case.legal_basis, SHORT_MAX);
@@ -344,8 +352,11 @@ pub fn decree(
     Ok((target, Command::RecordSanctionDecree { sanctions }))
 }
 
-/// `ReportSubjectSeparated`.
-pub fn separated(req: &pb::ReportSubjectSeparatedRequest) -> Result<(Target, Command), Error> {
+/// `ReportSubjectSeparated` on `today`: the separation must already have happened.
+pub fn separated(
+    req: &pb::ReportSubjectSeparatedRequest,
+    today: NaiveDate,
+) -> Result<(Target, Command), Error> {
     let mut f = Fields::default();
     let head = target(&mut f, &req.name, &req.etag, &req.request_id);
     let reason = f.enum_value("reason", req.reason, |r: pb::SeparationReason| match r {
@@ -355,7 +366,7 @@ pub fn separated(req: &pb::ReportSubjectSeparatedRequest) -> Result<(Target, Com
         pb::SeparationReason::DismissedOtherwise => Some(SeparationReason::DismissedOtherwise),
         pb::SeparationReason::Unspecified => None,
     });
-    let effective_on = f.date("effective_date", req.effective_date.as_ref());
+    let effective_on = f.past_date("effective_date", req.effective_date.as_ref(), today);
     let target = finish_target(f, head)?;
     Ok((
         target,

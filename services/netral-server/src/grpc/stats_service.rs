@@ -10,7 +10,8 @@ use netral_domain::catalogue::ElectionKind;
 use netral_domain::stats::{CaseFacts, Tally};
 use netral_proto::v1 as pb;
 use netral_proto::v1::stats_service_server::StatsService;
-use netral_store::CaseQuery;
+use netral_domain::policy;
+use netral_store::{CaseQuery, Visibility};
 use tonic::{Request, Response, Status};
 
 use super::{AppState, convert, filter};
@@ -43,7 +44,8 @@ impl StatsApi {
         let caller = self.state.caller(req).await?;
         let today = Clock::date_of(self.state.clock.now());
         let wanted = filter::parse(filter_text)?;
-        let visible_to = filter::visibility(&caller.profile, today);
+        // Statistics carry no personal data: the policy owner counts every case.
+        let visible_to = Visibility::Scope(policy::stats_scope(&caller.profile, today));
         Ok((filter::case_query(wanted, visible_to), today))
     }
 
