@@ -105,7 +105,7 @@ async fn the_auditor_gets_the_kotabaru_timeline_and_proves_an_event_under_an_ear
         "the case's timeline"
     );
     let refusal = &events[1];
-    assert_eq!(refusal.reason, "NOT_A_PARTY");
+    assert_eq!(refusal.reason, "CASE_NOT_ACCESSIBLE");
     assert_eq!(refusal.case, case.name);
     let forward = &events[4];
     assert_eq!(forward.from_state, pb::CaseState::Registered as i32);

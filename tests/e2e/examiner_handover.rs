@@ -64,7 +64,7 @@ async fn a_case_forwarded_on_23_august_goes_to_kasn_and_one_forwarded_on_24_augu
     let refused = app.act("kasn", Step::Accept, &late_kasn).await;
     assert_refused(refused, Code::PermissionDenied, "ROLE_NOT_HELD");
     let refused = app.act("kasn", Step::Accept, &first_bkn).await;
-    assert_refused(refused, Code::PermissionDenied, "NOT_THE_EXAMINER");
+    assert_refused(refused, Code::PermissionDenied, "CASE_NOT_ACCESSIBLE");
     assert_eq!(app.read(&late_kasn.name).await.etag, late_kasn.etag);
     assert_eq!(app.read(&first_bkn.name).await.etag, first_bkn.etag);
     let first_bkn = app.act("bkn", Step::Accept, &first_bkn).await.unwrap();
@@ -106,9 +106,9 @@ async fn bkn_takes_over_a_case_kasn_left_unfinished() {
     assert_eq!(accept.actor.as_str(), "bkn");
     assert_eq!(accept.payload["examiner_handed_over_from"], "kasn");
 
-    // KASN is no longer the examiner; BKN recommends.
+    // KASN is no longer the examiner (nor may it see the case); BKN recommends.
     let refused = app.act("kasn", Step::RecommendSanction, &case).await;
-    assert_refused(refused, Code::PermissionDenied, "NOT_THE_EXAMINER");
+    assert_refused(refused, Code::PermissionDenied, "CASE_NOT_ACCESSIBLE");
     let case = app
         .act("bkn", Step::RecommendSanction, &case)
         .await

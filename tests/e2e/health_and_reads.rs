@@ -28,7 +28,7 @@ async fn health_reports_the_case_service_serving() {
 }
 
 #[tokio::test]
-async fn parties_national_agencies_and_auditors_read_a_case() {
+async fn parties_the_bawaslu_above_and_auditors_read_a_forwarded_case() {
     let app = spawn_app().await;
     let case = walk_to(&app, CaseState::Forwarded).await;
     for reader in [
@@ -37,9 +37,6 @@ async fn parties_national_agencies_and_auditors_read_a_case() {
         "bawaslu-ri",
         "kasn",
         "pemkab-kotabaru",
-        "bkn",
-        "kemendagri",
-        "kemenpan-rb",
         "bpk",
     ] {
         let read = app.get(reader, &case.name).await;
@@ -49,6 +46,12 @@ async fn parties_national_agencies_and_auditors_read_a_case() {
             "{reader} should read the case: {read:?}"
         );
     }
+    // No sanction recommended yet: nothing for the registry or the overseer; the policy
+    // owner reads statistics only.
+    for outsider in ["bkn", "kemendagri", "kemenpan-rb"] {
+        let refused = app.get(outsider, &case.name).await;
+        assert_refused(refused, Code::PermissionDenied, "CASE_NOT_ACCESSIBLE");
+    }
 }
 
 #[tokio::test]
@@ -56,7 +59,7 @@ async fn a_non_party_cannot_read_a_case() {
     let app = spawn_app().await;
     let case = walk_to(&app, CaseState::Forwarded).await;
     let refused = app.get("pemkab-hulu-sungai-selatan", &case.name).await;
-    assert_refused(refused, Code::PermissionDenied, "NOT_A_PARTY");
+    assert_refused(refused, Code::PermissionDenied, "CASE_NOT_ACCESSIBLE");
     for outsider in [
         "bawaslu-hulu-sungai-selatan",
         "pemkab-batang-hari",
@@ -86,12 +89,15 @@ async fn an_unknown_case_is_not_found() {
 }
 
 #[tokio::test]
-async fn a_step_on_an_unknown_case_is_not_found() {
+async fn a_step_on_an_unknown_case_is_not_found_by_an_agency_that_sees_every_case() {
     let app = spawn_app().await;
     let real = walk_to(&app, CaseState::Registered).await;
     let mut ghost = real.clone();
     ghost.name = format!("cases/{}", uuid::Uuid::now_v7());
-    let refused = app.act("bawaslu-kotabaru", Step::Forward, &ghost).await;
+    let refused = app.act("bawaslu-ri", Step::Forward, &ghost).await;
     assert_eq!(refused.unwrap_err().code(), Code::NotFound);
+    // A regional office is told what it is told of a case it may not see.
+    let refused = app.act("bawaslu-kotabaru", Step::Forward, &ghost).await;
+    assert_refused(refused, Code::PermissionDenied, "CASE_NOT_ACCESSIBLE");
     assert_eq!(app.row_counts().await.case_events, 1);
 }

@@ -122,7 +122,10 @@ async fn filters_narrow_and_visibility_limits_the_listing() {
         .unwrap();
     // A Kotabaru case whose PPK is the governor (a provincial employee).
     let mut provincial = fixtures::kotabaru_social_media_like();
-    provincial.r#case.as_mut().unwrap().ppk = "agencies/pemprov-kalsel".into();
+    let provincial_case = provincial.r#case.as_mut().unwrap();
+    provincial_case.ppk = "agencies/pemprov-kalsel".into();
+    provincial_case.subject.as_mut().unwrap().employing_instance =
+        "Pemerintah Provinsi Kalimantan Selatan".into();
     let k3 = app.register("bawaslu-kotabaru", provincial).await.unwrap();
     let hss = fixtures::hulu_sungai_selatan_campaign_team();
     let h1 = app
@@ -152,7 +155,7 @@ async fn filters_narrow_and_visibility_limits_the_listing() {
         seen
     };
 
-    let expectations: [(&str, &str, &[&str]); 14] = [
+    let expectations: [(&str, &str, &[&str]); 18] = [
         ("bpk", "", &["b1", "h1", "k1", "k2", "k3"]),
         ("bpk", "state = CASE_STATE_FORWARDED", &["h1", "k2"]),
         ("bpk", "region_code = \"63\"", &["h1", "k1", "k2", "k3"]),
@@ -177,6 +180,13 @@ async fn filters_narrow_and_visibility_limits_the_listing() {
         // A Bawaslu office sees its jurisdiction; the province sees its regencies.
         ("bawaslu-kotabaru", "", &["k1", "k2", "k3"]),
         ("bawaslu-kalsel", "", &["h1", "k1", "k2", "k3"]),
+        // Need to know: the examiner of the day sees what was forwarded; nothing was
+        // recommended yet, so the registry and the overseer see nothing; the policy owner
+        // reads no case at all.
+        ("kasn", "", &["h1", "k2"]),
+        ("bkn", "", &[]),
+        ("kemendagri", "", &[]),
+        ("kemenpan-rb", "", &[]),
     ];
     for (agency, filter, expected) in expectations {
         assert_eq!(

@@ -82,14 +82,14 @@ async fn the_examiner_finds_a_violation_not_proven() {
 }
 
 #[tokio::test]
-async fn bawaslu_cancels_a_withdrawn_report_while_the_examiner_has_it() {
+async fn the_examiner_cancels_a_withdrawn_report_while_it_has_the_case() {
     let app = spawn_app().await;
     let case = walk_to(&app, CaseState::Forwarded).await;
     app.clock.set(wib("2024-03-06T10:00:00"));
-    let case = app
-        .act("bawaslu-kotabaru", Step::Cancel, &case)
-        .await
-        .unwrap();
+    // Once forwarded, the case is the examiner's: Bawaslu no longer ends it alone.
+    let refused = app.act("bawaslu-kotabaru", Step::Cancel, &case).await;
+    assert_refused(refused, Code::PermissionDenied, "NOT_THE_EXAMINER");
+    let case = app.act("kasn", Step::Cancel, &case).await.unwrap();
     assert_eq!(case.state(), CaseState::Cancelled);
     let outcome = case.outcome.clone().unwrap();
     assert_eq!(outcome.cancel_reason(), pb::CancelReason::Withdrawn);
@@ -106,8 +106,14 @@ async fn a_case_ends_when_the_civil_servant_retires_before_the_decree() {
     let app = spawn_app().await;
     let case = walk_to(&app, CaseState::SanctionRecommended).await;
     app.clock.set(wib("2024-03-11T10:00:00"));
-    let case = app
+    // The PPK, whose duty a separation ends, does not end the case alone: the registry
+    // reports what its records show.
+    let refused = app
         .act("pemkab-kotabaru", Step::ReportSubjectSeparated, &case)
+        .await;
+    assert_refused(refused, Code::PermissionDenied, "ROLE_NOT_HELD");
+    let case = app
+        .act("bkn", Step::ReportSubjectSeparated, &case)
         .await
         .unwrap();
     assert_eq!(case.state(), CaseState::SubjectSeparated);

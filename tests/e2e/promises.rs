@@ -86,7 +86,7 @@ async fn list_pages_default_to_fifty_and_are_capped() {
     for _ in 0..61 {
         walk_to(&app, pb::CaseState::Registered).await;
     }
-    let mut client = app.client("bkn").await;
+    let mut client = app.client("bpk").await;
     let page = |page_size| pb::ListCasesRequest {
         page_size,
         ..Default::default()

@@ -210,12 +210,17 @@ async fn every_invalid_field_of_every_step_is_named_and_nothing_is_written() {
             |r| r.effective_date = Some(fixtures::date(2024, 2, 30)),
             "effective_date",
         ),
+        (
+            "a separation still to come",
+            |r| r.effective_date = Some(fixtures::date(2099, 1, 1)),
+            "effective_date",
+        ),
     ];
     wrong.extend(
         check(
             &app,
             S::SanctionRecommended,
-            "pemkab-kotabaru",
+            "bkn",
             fixtures::report_subject_separated,
             |c, r| Box::pin(async move { c.report_subject_separated(r).await.map(drop) }),
             separated,

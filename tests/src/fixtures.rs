@@ -459,10 +459,13 @@ impl Step {
     ];
 
     /// The agency that may take this step on `case` according to DESIGN.md: the reporting
-    /// Bawaslu office, the examiner it was forwarded to, its PPK, BKN or Kemendagri.
+    /// Bawaslu office, the examiner it was forwarded to (who also cancels it once it has it),
+    /// its PPK, BKN (the registry, also reporting a separation) or Kemendagri.
     pub fn actor_for(self, case: &pb::Case) -> String {
         let of = |name: &str| agency_id(name).to_owned();
         match self {
+            // Once forwarded, the case is the examiner's to cancel.
+            Self::Cancel if !case.examiner.is_empty() => of(&case.examiner),
             Self::ExtendReview
             | Self::Dismiss
             | Self::Forward
@@ -473,12 +476,11 @@ impl Step {
                 assert!(!case.examiner.is_empty(), "{self:?} needs a forwarded case");
                 of(&case.examiner)
             }
-            Self::Acknowledge | Self::RecordSanctionDecree | Self::ReportSubjectSeparated => {
-                of(&case.ppk)
-            }
-            Self::RecordInRegistry | Self::BlockPersonnelData | Self::UnblockPersonnelData => {
-                "bkn".into()
-            }
+            Self::Acknowledge | Self::RecordSanctionDecree => of(&case.ppk),
+            Self::ReportSubjectSeparated
+            | Self::RecordInRegistry
+            | Self::BlockPersonnelData
+            | Self::UnblockPersonnelData => "bkn".into(),
             Self::SendWarningLetter => "kemendagri".into(),
         }
     }

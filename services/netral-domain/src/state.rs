@@ -305,7 +305,6 @@ pub fn next_state(from: CaseState, action: Action) -> Result<CaseState, Transiti
         // PPK is asked to act, ending the case would erase its duty, so no one cancels then.
         (S::Registered | S::Forwarded | S::UnderExamination, A::Cancel) => S::Cancelled,
         // Until the PPK has decided, the case can lose its subject (retired, resigned, died).
-
         (
             S::Registered | S::Forwarded | S::UnderExamination | S::SanctionRecommended,
             A::ReportSubjectSeparated,

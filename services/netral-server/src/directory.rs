@@ -348,7 +348,8 @@ fn validate(raw: &RawAgency) -> Result<DirectoryEntry, (String, String)> {
         },
         display_name: raw.display_name.clone(),
         revoked_at,
-        instances: validate_instances(&raw.instances).map_err(|reason| fail("instances", reason))?,
+        instances: validate_instances(&raw.instances)
+            .map_err(|reason| fail("instances", reason))?,
     })
 }
 
@@ -381,10 +382,11 @@ pub fn same_instance(a: &str, b: &str) -> bool {
 impl DirectoryEntry {
     /// Whether this agency may be named PPK of a civil servant of `instance` whose instance
     /// lies in `region`, on `today`: it holds `PPK`, its access is not revoked, and it
-    /// employs such civil servants — a regional government those of exactly its own region
-    /// (a province's PPK does not discipline a regency's civil servants), a national PPK
-    /// those of the instances the directory lists for it. The reason names only the
-    /// directory's public facts.
+    /// employs such civil servants — a regional government those working in its region (a
+    /// province's civil servants also work in its regencies: a provincial school teacher in
+    /// Kotabaru), a national PPK those of the instances the directory lists for it; where
+    /// the directory lists instances for a regional government too, the instance must be one
+    /// of them. The reason names only the directory's public facts.
     pub fn employs(
         &self,
         region: &RegionCode,
@@ -399,7 +401,7 @@ impl DirectoryEntry {
             return Err(format!("`{id}` does not hold the PPK role"));
         }
         if let Some(own) = self.profile.jurisdiction
-            && own != *region
+            && !own.covers(region)
         {
             return Err(format!(
                 "`{id}` is the PPK of region {own}, not of the case's region {region}"

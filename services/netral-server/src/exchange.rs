@@ -14,9 +14,7 @@ use netral_domain::case::{CaseLimits, CaseRecord, Command, NewCase, NoticePolicy
 use netral_domain::inbox::{RoleHolders, step_recipients};
 use netral_domain::{Action, AgencyProfile, CaseId, Catalogue};
 use netral_proto::v1 as pb;
-use netral_store::{
-    Applied, CaseView, ExecuteError, Executed, InboxRecord, MutationMeta, Store,
-};
+use netral_store::{Applied, CaseView, ExecuteError, Executed, InboxRecord, MutationMeta, Store};
 use prost::Message;
 use sha2::{Digest, Sha256};
 
@@ -151,7 +149,8 @@ impl Exchange {
     /// asks again inside its transaction, on the case as it then is.
     async fn admit(&self, meta: &MutationMeta, rules: &Rules, action: Action) -> Result<(), Error> {
         let current = self.store.get_case(meta.case_id, CaseView::Basic).await?;
-        let case = crate::grpc::readable(&rules.actor, current.as_ref(), Clock::date_of(rules.now))?;
+        let case =
+            crate::grpc::readable(&rules.actor, current.as_ref(), Clock::date_of(rules.now))?;
         let regional = rules.is_regional_head(&case.filing.ppk);
         case.authorize(action, &rules.context(regional))?;
         Ok(())

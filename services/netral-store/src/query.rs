@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use netral_domain::case::CaseRecord;
 use netral_domain::catalogue::ElectionKind;
-use netral_domain::state::{Action, CaseState};
 use netral_domain::policy::ListScope;
+use netral_domain::state::{Action, CaseState};
 use netral_domain::{AgencyId, CaseId, RegionCode};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,

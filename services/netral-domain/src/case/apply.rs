@@ -290,7 +290,10 @@ impl CaseRecord {
     /// Whether `ctx.actor` may register `filing`: a Bawaslu office whose jurisdiction covers
     /// the case's region. [`Self::register`] asks it first; the server also asks it before the
     /// registration queues for its transaction.
-    pub fn authorize_registration(filing: &NewCase, ctx: &StepContext<'_>) -> Result<(), StepError> {
+    pub fn authorize_registration(
+        filing: &NewCase,
+        ctx: &StepContext<'_>,
+    ) -> Result<(), StepError> {
         let parties = CaseParties {
             region: filing.region,
             reporting_office: ctx.actor.id.clone(),

@@ -67,7 +67,6 @@ impl Role {
             Self::Auditor => "AUDITOR",
         }
     }
-
 }
 
 impl fmt::Display for Role {
@@ -283,9 +282,7 @@ pub fn authorize(
         // Whoever holds the case cancels it: the examiner once it was forwarded, Bawaslu
         // before (and in the states where no one may, the state machine refuses).
         A::Cancel => match case.state {
-            CaseState::Forwarded | CaseState::UnderExamination => {
-                the_examiner(actor, case, today)
-            }
+            CaseState::Forwarded | CaseState::UnderExamination => the_examiner(actor, case, today),
             _ => actor.exercise(Role::Bawaslu, &case.region, today),
         },
         A::Accept | A::ConcludeNotProven | A::RecommendSanction => the_examiner(actor, case, today),
@@ -411,7 +408,6 @@ fn any_of<const N: usize>(checks: [Result<(), Denial>; N]) -> Result<(), Denial>
         Err(Denial::NotAParty)
     }
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -222,7 +222,11 @@ fn each_role_reads_the_case_when_its_part_needs_it() {
         let actor = holder_of(role);
         for (case, may) in stages.iter().zip(expected) {
             let answer = may_read_case(&actor, case, day(TODAY));
-            let wanted = if may { Ok(()) } else { Err(Denial::CaseNotAccessible) };
+            let wanted = if may {
+                Ok(())
+            } else {
+                Err(Denial::CaseNotAccessible)
+            };
             assert_eq!(answer, wanted, "{role} reading a {:?} case", case.state);
             assert_eq!(list_scope(&actor, day(TODAY)).includes(case), may, "{role}");
         }
@@ -241,10 +245,7 @@ fn the_policy_owner_counts_every_case_and_reads_none() {
     assert!(stats_scope(&kemenpan, day(TODAY)).is_everything());
     // Others count what they may read.
     let ppk = holder_of(Role::Ppk);
-    assert_eq!(
-        stats_scope(&ppk, day(TODAY)),
-        list_scope(&ppk, day(TODAY))
-    );
+    assert_eq!(stats_scope(&ppk, day(TODAY)), list_scope(&ppk, day(TODAY)));
 }
 
 #[test]
@@ -263,7 +264,10 @@ fn a_ministry_acting_as_ppk_reads_only_its_own_cases() {
 #[test]
 fn whoever_holds_the_case_cancels_it() {
     let (bawaslu, kasn) = (holder_of(Role::Bawaslu), kasn());
-    assert_eq!(authorize(&bawaslu, A::Cancel, &registered(), day(TODAY)), Ok(()));
+    assert_eq!(
+        authorize(&bawaslu, A::Cancel, &registered(), day(TODAY)),
+        Ok(())
+    );
     assert_eq!(
         authorize(&kasn, A::Cancel, &registered(), day(TODAY)),
         Err(Denial::RoleNotHeld {
@@ -288,7 +292,12 @@ fn whoever_holds_the_case_cancels_it() {
 fn only_the_registry_reports_a_separation() {
     for case in [registered(), under_examination(), kotabaru_case()] {
         for role in Role::ALL {
-            let allowed = authorize(&holder_of(role), A::ReportSubjectSeparated, &case, day(TODAY));
+            let allowed = authorize(
+                &holder_of(role),
+                A::ReportSubjectSeparated,
+                &case,
+                day(TODAY),
+            );
             assert_eq!(allowed.is_ok(), role == Role::PersonnelRegistry, "{role}");
         }
     }
@@ -435,11 +444,7 @@ fn register_is_judged_on_the_prospective_case() {
 fn ppk_of_another_regency_is_not_a_party() {
     let hss = ppk("pemkab-hulu-sungai-selatan", "63.06");
     let case = kotabaru_case();
-    for action in [
-        A::Acknowledge,
-        A::RecordSanctionDecree,
-        A::AddNote,
-    ] {
+    for action in [A::Acknowledge, A::RecordSanctionDecree, A::AddNote] {
         assert_eq!(
             authorize(&hss, action, &case, day(TODAY)),
             Err(Denial::NotAParty),
@@ -563,11 +568,9 @@ fn an_agency_with_no_grants_is_denied_everything() {
             A::ReportSubjectSeparated
             | A::RecordInRegistry
             | A::BlockPersonnelData
-            | A::UnblockPersonnelData => {
-                Denial::RoleNotHeld {
-                    role: Role::PersonnelRegistry,
-                }
-            }
+            | A::UnblockPersonnelData => Denial::RoleNotHeld {
+                role: Role::PersonnelRegistry,
+            },
             A::SendWarningLetter => Denial::RoleNotHeld {
                 role: Role::RegionalOversight,
             },

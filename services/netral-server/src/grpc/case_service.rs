@@ -244,7 +244,8 @@ impl CaseService for CaseApi {
         let parsed = parse::separated(req.get_ref(), Clock::date_of(now));
         case_reply!(
             ReportSubjectSeparatedResponse,
-            self.step_at(&req, "ReportSubjectSeparated", now, parsed).await
+            self.step_at(&req, "ReportSubjectSeparated", now, parsed)
+                .await
         )
     }
 

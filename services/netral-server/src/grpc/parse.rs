@@ -1,6 +1,7 @@
 //! Wire requests → validated domain values. Every rule about the *shape* of input lives here
 //! and reports all bad fields at once; rules about *who* and *when* live in the domain.
 
+use chrono::NaiveDate;
 use netral_domain::case::{
     CancelReason, CaseSource, Command, Election, ElectionPhase, ImposedSanction, NewCase,
     Recommendation, SeparationReason, Subject,
@@ -8,7 +9,6 @@ use netral_domain::case::{
 use netral_domain::catalogue::{Catalogue, ElectionKind, MoralKind, SanctionLevel, SanctionTrack};
 use netral_domain::ids::{SubjectId, SubjectIdKind};
 use netral_domain::policy::Role;
-use chrono::NaiveDate;
 use netral_domain::{CaseId, RegionCode};
 use netral_proto::v1 as pb;
 use uuid::Uuid;
@@ -99,12 +99,18 @@ pub fn register(
     }
     // The PPK is the employing authority of the subject's instance, never a free choice:
     // naming another region's government would hand it the civil servant's data and decree.
+    // Judged once the region and the instance are themselves valid (each is its own
+    // violation otherwise).
+    let region_and_instance = region
+        .filter(|r| cx.catalogue.regions.contains(r))
+        .zip(subject.as_ref().map(|s| s.employing_instance.as_str()))
+        .filter(|(_, instance)| !instance.is_empty());
     if let Some(id) = &ppk {
         match cx.directory.get(id) {
             None => f.violate("case.ppk", "no such agency in the directory"),
             Some(entry) => {
-                if let (Some(region), Some(subject)) = (&region, &subject)
-                    && let Err(why) = entry.employs(region, &subject.employing_instance, cx.today)
+                if let Some((region, instance)) = region_and_instance
+                    && let Err(why) = entry.employs(&region, instance, cx.today)
                 {
                     f.violate("case.ppk", why);
                 } else if !entry.profile.holds(Role::Ppk, cx.today) {

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use netral_domain::catalogue::ElectionKind;
+use netral_domain::policy;
 use netral_domain::stats::{CaseFacts, Tally};
 use netral_proto::v1 as pb;
 use netral_proto::v1::stats_service_server::StatsService;
-use netral_domain::policy;
 use netral_store::{CaseQuery, Visibility};
 use tonic::{Request, Response, Status};
 

@@ -4,12 +4,35 @@
 use netral_domain::CaseId;
 use netral_domain::case::{CaseRecord, Command};
 use netral_domain::catalogue::ElectionKind;
+use netral_domain::policy::ListScope;
 use netral_domain::state::CaseState;
 use uuid::Uuid;
 
 use super::fixtures::*;
 use super::support::databases;
 use crate::{CaseQuery, Store, Visibility};
+
+/// Only the cases naming `id`.
+fn party_to(id: &str) -> Visibility {
+    Visibility::Scope(ListScope {
+        agency: agency(id),
+        jurisdiction: None,
+        every_case: false,
+        forwarded: false,
+        recommended: false,
+    })
+}
+
+/// Every case in `region` (everywhere for `None`), and those naming `id`.
+fn every_case_in(region: Option<&str>, id: &str) -> Visibility {
+    Visibility::Scope(ListScope {
+        agency: agency(id),
+        jurisdiction: region.map(|r| r.parse().unwrap()),
+        every_case: true,
+        forwarded: false,
+        recommended: false,
+    })
+}
 
 fn ids(cases: &[CaseRecord]) -> Vec<CaseId> {
     cases.iter().map(|c| c.id).collect()
@@ -109,22 +132,14 @@ async fn visibility_and_filters_narrow_the_list() {
             "{}",
             db.label
         );
-        let cases_in = |code: &str| {
-            scoped(Visibility::Jurisdiction {
-                region: code.parse().unwrap(),
-                agency: agency("names-no-case"),
-            })
-        };
+        let cases_in = |code: &str| scoped(every_case_in(Some(code), "names-no-case"));
         assert_eq!(
             list(store, &cases_in("63")).await,
             vec![hss.id, kotabaru.id]
         );
         assert_eq!(list(store, &cases_in("63.02")).await, vec![kotabaru.id]);
         // A jurisdiction's scope also shows the cases naming the agency outside it.
-        let kotabaru_and_own = scoped(Visibility::Jurisdiction {
-            region: "63.02".parse().unwrap(),
-            agency: agency("pemkab-hss"),
-        });
+        let kotabaru_and_own = scoped(every_case_in(Some("63.02"), "pemkab-hss"));
         assert_eq!(
             list(store, &kotabaru_and_own).await,
             vec![hss.id, kotabaru.id],
@@ -133,7 +148,7 @@ async fn visibility_and_filters_narrow_the_list() {
         );
         assert_eq!(list(store, &cases_in("15")).await, vec![jambi.id]);
         assert!(list(store, &cases_in("16")).await.is_empty());
-        let party = |id: &str| scoped(Visibility::PartyTo(agency(id)));
+        let party = |id: &str| scoped(party_to(id));
         assert_eq!(list(store, &party("pemkab-hss")).await, vec![hss.id]);
         assert_eq!(
             list(store, &party("bawaslu-kalsel")).await,

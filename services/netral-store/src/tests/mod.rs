@@ -18,5 +18,6 @@ mod races;
 mod registration_numbers;
 mod retention;
 mod round_trip;
+mod scopes;
 mod support;
 mod transient;
