@@ -22,6 +22,7 @@ mod inbox;
 mod inbox_limits;
 mod inbox_processes;
 mod kotabaru;
+mod least_privilege;
 mod listing;
 mod metrics;
 mod mtls;

@@ -304,9 +304,11 @@ pub fn next_state(from: CaseState, action: Action) -> Result<CaseState, Transiti
         // is recommended (Bawaslu while registered, the examiner while examining); once the
         // PPK is asked to act, ending the case would erase its duty, so no one cancels then.
         (S::Registered | S::Forwarded | S::UnderExamination, A::Cancel) => S::Cancelled,
-        // Until the PPK has decided, the case can lose its subject (retired, resigned, died).
+        // Until the PPK has decided, the personnel registry can report that the subject left
+        // the service (retired, resigned, died); a case still in Bawaslu's review is not yet
+        // anyone else's, and Bawaslu dismisses or cancels it.
         (
-            S::Registered | S::Forwarded | S::UnderExamination | S::SanctionRecommended,
+            S::Forwarded | S::UnderExamination | S::SanctionRecommended,
             A::ReportSubjectSeparated,
         ) => S::SubjectSeparated,
 
@@ -340,11 +342,6 @@ mod tests {
         (S::Registered, A::Dismiss, S::Dismissed),
         (S::Registered, A::Forward, S::Forwarded),
         (S::Registered, A::Cancel, S::Cancelled),
-        (
-            S::Registered,
-            A::ReportSubjectSeparated,
-            S::SubjectSeparated,
-        ),
         (S::Registered, A::AttachEvidence, S::Registered),
         (S::Registered, A::AddNote, S::Registered),
         (S::Registered, A::RaiseNotice, S::Registered),
