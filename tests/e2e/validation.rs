@@ -120,6 +120,16 @@ const INVALID: &[(&str, Mutation, &str)] = &[
         "case.subject.full_name",
     ),
     (
+        "a right-to-left override in the name",
+        |r| subject(r).full_name = "Budi \u{202E}otnaS".into(),
+        "case.subject.full_name",
+    ),
+    (
+        "a zero-width space in the registration number",
+        |r| case(r).registration_number = "001/Reg/\u{200B}LP/PB/Kab/22.09/III/2024".into(),
+        "case.registration_number",
+    ),
+    (
         "empty employing instance",
         |r| subject(r).employing_instance = " ".into(),
         "case.subject.employing_instance",

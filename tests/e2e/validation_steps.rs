@@ -162,6 +162,11 @@ async fn every_invalid_field_of_every_step_is_named_and_nothing_is_written() {
             |r| attachment(r).size_bytes = -1,
             "attachment.size_bytes",
         ),
+        (
+            "a bidi isolate in the title",
+            |r| attachment(r).title = "\u{2067}Tangkapan layar\u{2069}".into(),
+            "attachment.title",
+        ),
     ];
     wrong.extend(
         check(

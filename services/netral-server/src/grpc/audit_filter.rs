@@ -35,10 +35,7 @@ pub fn case_name(value: &str) -> Result<CaseId, Error> {
 /// Parses a filter expression; the empty string matches every event.
 pub fn parse(filter: &str) -> Result<AuditFilter, Error> {
     let mut out = AuditFilter::default();
-    if filter.trim().is_empty() {
-        return Ok(out);
-    }
-    for term in filter.split(" AND ") {
+    for term in super::filter::terms(filter)? {
         let (key, op, value) = [">=", "<", "="]
             .iter()
             .find_map(|op| term.split_once(op).map(|(k, v)| (k.trim(), *op, v)))

@@ -78,6 +78,17 @@ impl Fields {
         {
             self.violate(field, "must not contain control characters");
         }
+        if let Some(c) = value.chars().find(|c| is_format_character(*c)) {
+            self.violate(
+                field,
+                format!(
+                    "must not contain invisible formatting characters (U+{:04X}): bidi \
+                     overrides, zero-width and other Unicode format characters make a text \
+                     read differently from what it says",
+                    u32::from(c)
+                ),
+            );
+        }
     }
 
     /// The caller's idempotency key: a UUID in canonical form.
@@ -193,4 +204,88 @@ impl Fields {
 /// Unwraps values that a clean [`Fields`] guarantees are present.
 pub fn present<T>(value: Option<T>) -> Result<T, Error> {
     value.ok_or_else(|| Error::Unexpected("a validated field was missing".into()))
+}
+
+/// The Unicode format characters (general category Cf, Unicode 15.1): invisible, they change
+/// how a text is shown — a right-to-left override makes `SK-12/2024` display as another
+/// number, a zero-width space makes two identical-looking names differ. None belongs in a
+/// case exchanged between agencies' systems.
+const FORMAT_CHARACTERS: &[(u32, u32)] = &[
+    (0x00AD, 0x00AD),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+];
+
+/// Whether `c` is a Unicode format character (see [`FORMAT_CHARACTERS`]).
+pub fn is_format_character(c: char) -> bool {
+    let c = u32::from(c);
+    FORMAT_CHARACTERS
+        .iter()
+        .any(|&(first, last)| (first..=last).contains(&c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidi_overrides_and_zero_width_characters_are_refused_in_any_text() {
+        for sneaky in [
+            "SK-12/\u{202E}4202",
+            "Budi\u{200B}Santoso",
+            "\u{2066}catatan\u{2069}",
+            "nama\u{00AD}",
+            "tag\u{E0041}",
+        ] {
+            let mut f = Fields::default();
+            f.text("note", sneaky, 100);
+            assert!(!f.is_clean(), "{sneaky:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn indonesian_names_and_text_pass() {
+        let mut f = Fields::default();
+        for fine in [
+            "Siti Nur'aini, S.Pd.",
+            "Pemerintah Kabupaten Hulu Sungai Selatan",
+            "Catatan:\n\t— lihat lampiran ünïcode ✓",
+        ] {
+            f.text("note", fine, 100);
+        }
+        assert!(f.is_clean());
+    }
+
+    #[test]
+    fn the_format_character_table_is_sorted_and_holds_the_bidi_controls() {
+        assert!(
+            FORMAT_CHARACTERS
+                .windows(2)
+                .all(|w| w[0].0 <= w[0].1 && w[0].1 < w[1].0)
+        );
+        for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200F}', '\u{FEFF}'] {
+            assert!(is_format_character(c), "{c:?}");
+        }
+        for c in ['a', ' ', '\u{00A0}', 'é', '\u{2028}'] {
+            assert!(!is_format_character(c), "{c:?}");
+        }
+    }
 }

@@ -85,13 +85,52 @@ fn agency(value: &str) -> Result<AgencyId, Error> {
         .map_err(|e| bad(format!("`{name}`: {e}")))
 }
 
+/// The longest filter expression accepted, in bytes: far above any real one (every field
+/// once), so that a request's work stays bounded.
+pub const MAX_FILTER_BYTES: usize = 1024;
+
+/// The most `AND`ed terms a filter may hold: each field at most once.
+pub const MAX_FILTER_TERMS: usize = 12;
+
+/// The terms of a filter expression (`a = 1 AND b >= 2`), bounded: at most
+/// [`MAX_FILTER_TERMS`] terms in at most [`MAX_FILTER_BYTES`] bytes, each field and operator
+/// at most once (`create_time >= …` and `create_time < …` together are a range; a field
+/// given twice with one operator is ambiguous, and would make the cap a cap on nothing).
+pub(crate) fn terms(filter: &str) -> Result<Vec<&str>, Error> {
+    if filter.len() > MAX_FILTER_BYTES {
+        return Err(bad(format!(
+            "longer than {MAX_FILTER_BYTES} bytes; a filter names each field at most once"
+        )));
+    }
+    if filter.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let terms: Vec<&str> = filter.split(" AND ").collect();
+    if terms.len() > MAX_FILTER_TERMS {
+        return Err(bad(format!(
+            "{} terms; at most {MAX_FILTER_TERMS}, each field at most once",
+            terms.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for term in &terms {
+        let op_at = term.find(['=', '>', '<']).unwrap_or(term.len());
+        let field = term[..op_at].trim();
+        let op: String = term[op_at..]
+            .chars()
+            .take_while(|c| matches!(c, '=' | '>' | '<'))
+            .collect();
+        if !field.is_empty() && !seen.insert((field, op)) {
+            return Err(bad(format!("`{field}` is given more than once")));
+        }
+    }
+    Ok(terms)
+}
+
 /// Parses a filter expression; the empty string matches everything.
 pub fn parse(filter: &str) -> Result<CaseFilter, Error> {
     let mut out = CaseFilter::default();
-    if filter.trim().is_empty() {
-        return Ok(out);
-    }
-    for term in filter.split(" AND ") {
+    for term in terms(filter)? {
         let (key, op, value) = if let Some((k, v)) = term.split_once(">=") {
             (k.trim(), ">=", v)
         } else if let Some((k, v)) = term.split_once('=') {
@@ -227,6 +266,20 @@ pub fn parse_page_token(token: &str, filter: &str) -> Result<Option<CaseId>, Err
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_filter_holds_each_field_once_and_at_most_its_bound() {
+        let many = vec!["region_code = \"63\""; 2000].join(" AND ");
+        let err = parse(&many).unwrap_err().to_string();
+        assert!(err.contains("filter"), "{err}");
+        let twice = "region_code = \"63\" AND region_code = \"15\"";
+        assert!(parse(twice).is_err());
+        let long = format!("region_code = \"{}\"", "6".repeat(MAX_FILTER_BYTES));
+        assert!(parse(&long).is_err());
+        // A range is one field with two operators.
+        let range = "create_time >= \"2024-01-01T00:00:00Z\" AND create_time < \"2025-01-01T00:00:00Z\"";
+        assert!(terms(range).is_ok_and(|t| t.len() == 2));
+    }
 
     #[test]
     fn a_conjunction_of_terms_parses() {
