@@ -28,7 +28,12 @@ use netral_domain::{AgencyId, RegionCode};
 use serde::Deserialize;
 
 use crate::identity::IdentityError;
+
+mod employer;
+
 use crate::settings::DirectorySettings;
+pub use employer::same_instance;
+use employer::validate_instances;
 
 /// The bundled development directory.
 pub const DEV_SEED: &str = include_str!("../dev/directory.dev.toml");
@@ -353,78 +358,6 @@ fn validate(raw: &RawAgency) -> Result<DirectoryEntry, (String, String)> {
     })
 }
 
-/// Instance names: non-empty, each once (compared as [`same_instance`] compares them).
-fn validate_instances(raw: &[String]) -> Result<Vec<String>, String> {
-    let mut seen: Vec<&String> = Vec::new();
-    for name in raw {
-        if name.trim().is_empty() {
-            return Err("an instance name must not be empty".into());
-        }
-        if seen.iter().any(|other| same_instance(other, name)) {
-            return Err(format!("`{name}` is listed twice"));
-        }
-        seen.push(name);
-    }
-    Ok(raw.iter().map(|name| name.trim().to_owned()).collect())
-}
-
-/// Whether two instance names name the same instance: letters compared without case, runs of
-/// spaces as one (a registration typed by hand says "Pemerintah  kabupaten Kotabaru").
-pub fn same_instance(a: &str, b: &str) -> bool {
-    let words = |s: &str| {
-        s.split_whitespace()
-            .map(str::to_lowercase)
-            .collect::<Vec<_>>()
-    };
-    words(a) == words(b)
-}
-
-impl DirectoryEntry {
-    /// Whether this agency may be named PPK of a civil servant of `instance` whose instance
-    /// lies in `region`, on `today`: it holds `PPK`, its access is not revoked, and it
-    /// employs such civil servants — a regional government those working in its region (a
-    /// province's civil servants also work in its regencies: a provincial school teacher in
-    /// Kotabaru), a national PPK those of the instances the directory lists for it; where
-    /// the directory lists instances for a regional government too, the instance must be one
-    /// of them. The reason names only the directory's public facts.
-    pub fn employs(
-        &self,
-        region: &RegionCode,
-        instance: &str,
-        today: NaiveDate,
-    ) -> Result<(), String> {
-        let id = self.id();
-        if self.revoked_at.is_some() {
-            return Err(format!("`{id}`'s access to the exchange was revoked"));
-        }
-        if !self.profile.holds(Role::Ppk, today) {
-            return Err(format!("`{id}` does not hold the PPK role"));
-        }
-        if let Some(own) = self.profile.jurisdiction
-            && !own.covers(region)
-        {
-            return Err(format!(
-                "`{id}` is the PPK of region {own}, not of the case's region {region}"
-            ));
-        }
-        if self.instances.is_empty() {
-            return match self.profile.jurisdiction {
-                Some(_) => Ok(()),
-                None => Err(format!(
-                    "`{id}` is a national PPK and the directory lists no instance it employs"
-                )),
-            };
-        }
-        if self.instances.iter().any(|i| same_instance(i, instance)) {
-            Ok(())
-        } else {
-            Err(format!(
-                "`{id}` is not the PPK of the instance named in case.subject.employing_instance"
-            ))
-        }
-    }
-}
-
 /// One raw grant as a [`RoleGrant`], or the failing field (inside the grant) and why.
 fn validate_grant(raw: &RawGrant) -> Result<RoleGrant, (&'static str, String)> {
     let role: Role = raw.role.parse().map_err(|err| ("role", format!("{err}")))?;
@@ -521,7 +454,7 @@ mod tests {
     fn the_dev_seed_loads_with_every_agency() {
         let dir = Directory::dev_seed().unwrap();
         let expected = "bawaslu-batang-hari bawaslu-hulu-sungai-selatan bawaslu-kalsel \
-            bawaslu-kotabaru bawaslu-oku-selatan bawaslu-ri bkn bpk kasn kemendagri kemenpan-rb \
+            bawaslu-kotabaru bawaslu-oku-selatan bawaslu-ri bkn bpk kasn kemenag kemendagri kemenpan-rb \
             pemkab-batang-hari pemkab-hulu-sungai-selatan pemkab-kotabaru pemkab-oku-selatan \
             pemprov-jambi pemprov-kalsel pemprov-sumsel";
         let expected: Vec<&str> = expected.split_whitespace().collect();
