@@ -12,6 +12,7 @@ pub mod deadline_engine;
 pub mod directory;
 pub mod error;
 pub mod exchange;
+pub mod files;
 pub mod grpc;
 pub mod identity;
 pub mod maintenance;

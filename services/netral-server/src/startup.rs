@@ -55,6 +55,14 @@ pub enum StartupError {
     /// The audit log's keys cannot be loaded or generated.
     #[error("audit keys: {0}")]
     AuditKeys(#[from] crate::audit::KeyError),
+    /// The data directory cannot be created.
+    #[error("cannot create the data directory {}: {source}", path.display())]
+    DataDir {
+        /// `data_dir`.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -105,6 +113,10 @@ impl Application {
     /// Builds the application with an injected clock (tests stand on chosen dates).
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         settings.validate()?;
+        create_data_dir(&settings.data_dir).map_err(|source| StartupError::DataDir {
+            path: settings.data_dir.clone(),
+            source,
+        })?;
         let catalogue = match &settings.catalogue.dir {
             Some(dir) => Catalogue::load_dir(dir)?,
             None => Catalogue::bundled()?,
@@ -420,6 +432,22 @@ async fn grace_after(drain: tokio::sync::oneshot::Receiver<()>, grace: Duration)
     } else {
         std::future::pending::<()>().await;
     }
+}
+
+/// Creates the data directory, its user's only (see [`crate::files`]); one that exists keeps
+/// its mode, with a warning when other users may enter it.
+fn create_data_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    crate::files::create_dir(dir)?;
+    let mode = std::fs::metadata(dir).map_or(0, |m| m.permissions().mode());
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            data_dir = %dir.display(),
+            mode = format!("{:o}", mode & 0o777),
+            "other users may enter the data directory; chmod 700 it"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
