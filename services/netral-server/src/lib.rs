@@ -18,6 +18,7 @@ pub mod identity;
 pub mod maintenance;
 pub mod metrics;
 pub mod pki;
+pub mod posture;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

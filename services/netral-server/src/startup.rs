@@ -113,6 +113,7 @@ impl Application {
     /// Builds the application with an injected clock (tests stand on chosen dates).
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         settings.validate()?;
+        crate::posture::check(&settings)?;
         create_data_dir(&settings.data_dir).map_err(|source| StartupError::DataDir {
             path: settings.data_dir.clone(),
             source,
