@@ -15,6 +15,7 @@ pub mod exchange;
 pub mod files;
 pub mod grpc;
 pub mod identity;
+pub mod listener;
 pub mod maintenance;
 pub mod metrics;
 pub mod pki;

@@ -310,6 +310,13 @@ pub struct LimitSettings {
     pub shutdown_grace_ms: u64,
     /// Largest `page_size` a list call honours; larger requests are clamped to it.
     pub max_page_size: u32,
+    /// How long a new connection may take to complete its TLS handshake before it is closed,
+    /// in milliseconds, so idle or half-open connections cannot hold sockets.
+    pub tls_handshake_timeout_ms: u64,
+    /// Most connections served at once (those still in their handshake included); one more
+    /// is closed as soon as it is accepted, so a flood costs sockets and memory only up to
+    /// here, and its client retries (perhaps on another replica).
+    pub max_connections: u32,
 }
 
 /// Why the configuration cannot be used.
@@ -413,6 +420,8 @@ impl Default for LimitSettings {
             max_message_bytes: 4 * 1024 * 1024,
             shutdown_grace_ms: 10_000,
             max_page_size: 500,
+            tls_handshake_timeout_ms: 10_000,
+            max_connections: 1024,
         }
     }
 }
@@ -498,6 +507,11 @@ impl Settings {
                 self.limits.max_message_bytes == 0,
             ),
             ("limits.max_page_size", self.limits.max_page_size == 0),
+            (
+                "limits.tls_handshake_timeout_ms",
+                self.limits.tls_handshake_timeout_ms == 0,
+            ),
+            ("limits.max_connections", self.limits.max_connections == 0),
             (
                 "cases.max_sanctions_per_decree",
                 self.cases.max_sanctions_per_decree == 0,
@@ -586,6 +600,11 @@ impl Settings {
     /// [`LimitSettings::request_timeout_ms`] as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.limits.request_timeout_ms)
+    }
+
+    /// [`LimitSettings::tls_handshake_timeout_ms`] as a duration.
+    pub fn tls_handshake_timeout(&self) -> Duration {
+        Duration::from_millis(self.limits.tls_handshake_timeout_ms)
     }
 
     /// [`LimitSettings::shutdown_grace_ms`] as a duration.

@@ -15,7 +15,6 @@ use netral_store::Store;
 use tokio::net::TcpListener;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
 
 use crate::audit::{AuditKeys, Auditor, KeyFiles, LogKeeper};
 use crate::clock::Clock;
@@ -144,7 +143,8 @@ impl Application {
         } else {
             let material = tls::load_tls_material(&settings, &directory)?;
             let config =
-                tls::server_tls_config(&material.ca_pem, &material.cert_pem, &material.key_pem);
+                tls::server_tls_config(&material.ca_pem, &material.cert_pem, &material.key_pem)
+                    .timeout(settings.tls_handshake_timeout());
             (Some(config), material.dev_pki_dir)
         };
 
@@ -383,7 +383,10 @@ impl Application {
             .add_service(audit)
             .add_service(inbox)
             .add_service(stats)
-            .serve_with_incoming_shutdown(incoming(self.listener), draining);
+            .serve_with_incoming_shutdown(
+                crate::listener::incoming(self.listener, limits.max_connections),
+                draining,
+            );
         tokio::pin!(serve);
         let served = tokio::select! {
             result = &mut serve => result,
@@ -410,22 +413,6 @@ impl Drop for AbortOnDrop {
 /// How long an HTTP/2 keep-alive ping may go unanswered before the connection is closed.
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// How often an idle accepted connection is probed, so the kernel drops peers that vanished
-/// (an agency's host rebooted behind a NAT) instead of keeping their sockets forever.
-const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
-
-/// The accepted connections, each with `TCP_NODELAY` and keep-alive set.
-///
-/// tonic applies its own `tcp_nodelay` only to listeners it binds itself; with our own
-/// listener Nagle's algorithm stayed on, and the second small TLS record of a reply waited for
-/// the client's delayed ACK: ≈ 40 ms on every call that followed another on one connection
-/// (docs/PERFORMANCE.md).
-fn incoming(listener: TcpListener) -> TcpIncoming {
-    TcpIncoming::from(listener)
-        .with_nodelay(Some(true))
-        .with_keepalive(Some(TCP_KEEPALIVE))
-}
-
 /// Completes `grace` after the drain signal; never completes if the signal never comes.
 async fn grace_after(drain: tokio::sync::oneshot::Receiver<()>, grace: Duration) {
     if drain.await.is_ok() {
@@ -449,25 +436,4 @@ fn create_data_dir(dir: &std::path::Path) -> std::io::Result<()> {
         );
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use futures::StreamExt;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn accepted_connections_do_not_wait_for_delayed_acks() -> std::io::Result<()> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let mut incoming = incoming(listener);
-        let _client = tokio::net::TcpStream::connect(addr).await?;
-        let accepted = incoming
-            .next()
-            .await
-            .ok_or_else(|| std::io::Error::other("the listener closed"))??;
-        assert!(accepted.nodelay()?, "Nagle's algorithm is still on");
-        Ok(())
-    }
 }
