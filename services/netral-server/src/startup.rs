@@ -288,20 +288,24 @@ impl Application {
 
         let directory = DirectoryServiceServer::new(DirectoryApi::new(self.state.clone()))
             .accept_compressed(CompressionEncoding::Gzip)
-            .send_compressed(CompressionEncoding::Gzip);
+            .send_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limits.max_message_bytes);
         let audit = AuditServiceServer::new(AuditApi::new(self.state.clone(), self.keeper.clone()))
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limits.max_message_bytes)
             .max_encoding_message_size(limits.max_message_bytes);
         let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
         let streams = Streams::new(self.settings.inbox.clone(), closing_rx);
         let stats = StatsServiceServer::new(StatsApi::new(self.state.clone()))
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limits.max_message_bytes)
             .max_encoding_message_size(limits.max_message_bytes);
         let inbox = InboxServiceServer::new(InboxApi::new(self.state.clone(), streams))
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limits.max_message_bytes)
             .max_encoding_message_size(limits.max_message_bytes);
         let _stop_inbox_delivery: Vec<_> = self
             .state
@@ -335,6 +339,9 @@ impl Application {
             .layer(tower::util::MapRequestLayer::new(crate::grpc::tag_method))
             .layer(crate::grpc::deadline::DeadlineLayer::new(
                 self.settings.request_timeout(),
+            ))
+            .layer(crate::grpc::message_size::MessageSizeLayer::new(
+                limits.max_message_bytes,
             ));
         if let Some(tls) = self.tls {
             builder = builder.tls_config(tls)?;
