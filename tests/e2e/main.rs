@@ -29,6 +29,7 @@ mod mtls;
 mod outage;
 mod outcomes;
 mod permissions;
+mod posture;
 mod promises;
 mod registration_numbers;
 mod stats;

@@ -1,5 +1,5 @@
 //! What the README and the contract promise beyond the happy path, each on the wire: gzip,
-//! reflection, the message-size limit, page-size default and cap, draining, and the error
+//! reflection, the message-size limit (RESOURCE_EXHAUSTED / MESSAGE_TOO_LARGE, either way), page-size default and cap, draining, and the error
 //! reasons of the examiner's directory, the calendar and a second acknowledgement.
 
 use netral_proto::v1 as pb;
@@ -8,6 +8,7 @@ use netral_tests::fixtures::{self, Step, walk_to, wib};
 use netral_tests::{PATIENCE, assert_refused, reason, spawn_app, spawn_app_with};
 use tonic::Code;
 use tonic::codec::CompressionEncoding;
+use tonic_types::StatusExt;
 
 #[tokio::test]
 async fn gzip_requests_and_replies_are_served() {
@@ -67,17 +68,70 @@ async fn reflection_lists_every_netral_service() {
     }
 }
 
+/// A registration whose summary is `bytes` long.
+fn registration_with_summary(bytes: usize) -> pb::RegisterCaseRequest {
+    let mut request = fixtures::kotabaru_social_media_like();
+    if let Some(case) = request.r#case.as_mut() {
+        case.summary = "x".repeat(bytes);
+    }
+    request
+}
+
+/// Asserts that `status` is netral's answer to a `message` (`request` or `reply`) over a
+/// limit of 4096 bytes: RESOURCE_EXHAUSTED, as gRPC clients expect, with its reason.
+#[track_caller]
+fn assert_too_large(status: &tonic::Status, message: &str) {
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(reason(status), "MESSAGE_TOO_LARGE", "{status:?}");
+    assert_eq!(netral_tests::error_domain(status), "netral");
+    let info = status.get_error_details().error_info().cloned().unwrap();
+    assert_eq!(info.metadata["max_bytes"], "4096");
+    assert_eq!(info.metadata["message"], message);
+}
+
 #[tokio::test]
 async fn a_request_over_the_message_size_limit_is_refused_and_writes_nothing() {
     let app = spawn_app_with(|s| s.limits.max_message_bytes = 4096).await;
     let before = app.row_counts().await;
-    let mut request = fixtures::kotabaru_social_media_like();
-    if let Some(case) = request.r#case.as_mut() {
-        case.summary = "x".repeat(8192);
-    }
+    let request = registration_with_summary(8192);
     let status = app.register("bawaslu-kotabaru", request).await.unwrap_err();
-    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert_too_large(&status, "request");
     assert_eq!(app.row_counts().await, before);
+}
+
+#[tokio::test]
+async fn a_compressed_request_that_inflates_past_the_limit_is_refused_the_same_way() {
+    let app = spawn_app_with(|s| s.limits.max_message_bytes = 4096).await;
+    let before = app.row_counts().await;
+    let mut client = CaseServiceClient::new(app.channel_for("bawaslu-kotabaru").await)
+        .send_compressed(CompressionEncoding::Gzip);
+    // 64 KiB of one letter compresses far below the limit; only inflated is it too large.
+    let status = client
+        .register_case(registration_with_summary(64 * 1024))
+        .await
+        .unwrap_err();
+    assert_too_large(&status, "request");
+    assert_eq!(app.row_counts().await, before);
+}
+
+#[tokio::test]
+async fn a_reply_over_the_message_size_limit_is_refused_with_resource_exhausted() {
+    let app = spawn_app_with(|s| s.limits.max_message_bytes = 4096).await;
+    let mut case = walk_to(&app, pb::CaseState::Registered).await;
+    let mut client = app.client("bawaslu-kotabaru").await;
+    for _ in 0..5 {
+        let note = pb::AddNoteRequest {
+            text: "catatan ".repeat(125),
+            ..fixtures::add_note(&case)
+        };
+        let reply = client.add_note(note).await.unwrap().into_inner();
+        case = fixtures::case_of(reply.r#case);
+    }
+    // Each note fitted; the whole case, with its five notes, does not.
+    let status = app.get("bpk", &case.name).await.unwrap_err();
+    assert_too_large(&status, "reply");
+    let basic = app.read_basic(&case.name).await;
+    assert_eq!(basic.note_count, 5);
 }
 
 #[tokio::test]

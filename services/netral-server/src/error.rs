@@ -33,6 +33,25 @@ pub struct FieldViolation {
     pub description: String,
 }
 
+/// Which message of a call was larger than `limits.max_message_bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Oversized {
+    /// The caller's request: refused before any handler saw it, so nothing was done.
+    Request,
+    /// netral's reply: it was not sent.
+    Reply,
+}
+
+impl Oversized {
+    /// The name sent in the `ErrorInfo` metadata `message`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Request => "request",
+            Self::Reply => "reply",
+        }
+    }
+}
+
 /// Everything that can go wrong while serving a request.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -96,6 +115,15 @@ pub enum Error {
         message: String,
         /// The last cursor the stream sent; empty if it sent none.
         cursor: String,
+    },
+    /// A message was larger than `limits.max_message_bytes` (see
+    /// [`crate::grpc::message_size`]).
+    #[error("{} larger than {max_bytes} bytes", message.as_str())]
+    MessageTooLarge {
+        /// Which message.
+        message: Oversized,
+        /// The limit, so the caller knows what fits.
+        max_bytes: usize,
     },
     /// The caller holds as many streams as it may.
     #[error("too many streams: {max}")]
@@ -254,6 +282,25 @@ impl From<Error> for Status {
                 let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
                 details.set_retry_info(Some(RETRY_AFTER));
                 Status::with_error_details(Code::Unavailable, message, details)
+            }
+            Error::MessageTooLarge { message, max_bytes } => {
+                let metadata = HashMap::from([
+                    ("max_bytes".to_owned(), max_bytes.to_string()),
+                    ("message".to_owned(), message.as_str().to_owned()),
+                ]);
+                let details =
+                    ErrorDetails::with_error_info("MESSAGE_TOO_LARGE", ERROR_DOMAIN, metadata);
+                let text = match message {
+                    Oversized::Request => format!(
+                        "the request is larger than this server accepts ({max_bytes} bytes); \
+                         nothing was done"
+                    ),
+                    Oversized::Reply => format!(
+                        "the reply is larger than this server sends ({max_bytes} bytes) and was \
+                         not sent; ask for less (a smaller page_size, the BASIC view)"
+                    ),
+                };
+                Status::with_error_details(Code::ResourceExhausted, text, details)
             }
             Error::TooManyStreams { max } => with_info(
                 Code::ResourceExhausted,

@@ -82,6 +82,10 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error>> {
     if flags.insecure_loopback_dev {
         settings.tls.insecure_loopback_dev = true;
     }
+    // Before anything is created or opened, and before any operator command: the flags may
+    // have changed what was valid, and production mode names everything it lacks at once.
+    settings.validate()?;
+    netral_server::posture::check(&settings)?;
     if let Some(Command::EraseSubject { kind, reference }) = flags.command {
         return erase(&settings, &kind, &reference).await;
     }

@@ -9,11 +9,12 @@
 //! agencies/<id>.pem  <id>.key     URI SAN netral:agency/<id>, CN <id>; ClientAuth
 //! ```
 //!
-//! Keys are PKCS#8 PEM, readable by the owner only (mode 0600 on unix). Production uses
-//! certificates from the exchange operator's own CA instead (`tls.*` settings).
+//! Keys are PKCS#8 PEM. Everything is the owner's only: folders 0700, files 0600 (see
+//! [`crate::files`]); an existing `ca.key` anyone else could read or replace is refused, not
+//! trusted. Production uses certificates from the exchange operator's own CA instead (`tls.*`
+//! settings, `mode = "production"` refuses this PKI).
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, Days, Months, NaiveDate, Utc};
@@ -39,6 +40,9 @@ const AGENCIES_DIR: &str = "agencies";
 const LEAF_MONTHS: u32 = 24;
 /// Lifetime of the CA: longer than a leaf, so a leaf re-issued late still chains to it.
 const CA_MONTHS: u32 = 120;
+/// The organisation in every name this PKI issues, by which production mode recognises its
+/// certificates.
+pub const DEV_ORGANIZATION: &str = "netral development PKI";
 
 /// A development CA on disk, able to issue agency certificates.
 #[derive(Debug)]
@@ -82,6 +86,9 @@ pub enum PkiError {
         #[source]
         source: rcgen::Error,
     },
+    /// The stored CA key could have been read or replaced by someone else.
+    #[error(transparent)]
+    UnsafeKey(#[from] crate::files::UnsafeKey),
     /// The stored CA cannot be used (unparsable, expired, key not matching).
     #[error("development CA in {} is unusable ({reason}); delete the directory to start over", dir.display())]
     BadCa {
@@ -133,8 +140,10 @@ impl DevPki {
             reason,
         };
         let ca_pem = read(&ca_path)?;
-        let key = KeyPair::from_pem(&read(&dir.join(CA_KEY))?)
-            .map_err(|err| bad(format!("{CA_KEY}: {err}")))?;
+        let key_path = dir.join(CA_KEY);
+        crate::files::check_private_key(&key_path)?;
+        let key =
+            KeyPair::from_pem(&read(&key_path)?).map_err(|err| bad(format!("{CA_KEY}: {err}")))?;
         let (_, pem) = x509_parser::pem::parse_x509_pem(ca_pem.as_bytes())
             .map_err(|err| bad(format!("{CA_CERT}: {err}")))?;
         let cert = pem
@@ -220,8 +229,8 @@ impl DevPki {
         let what = "the development CA";
         let key = KeyPair::generate().map_err(failed(what))?;
         let cert = params.self_signed(&key).map_err(failed(what))?;
-        write(&dir.join(CA_KEY), &key.serialize_pem(), true)?;
-        write(&dir.join(CA_CERT), &cert.pem(), false)?;
+        write(&dir.join(CA_KEY), &key.serialize_pem())?;
+        write(&dir.join(CA_CERT), &cert.pem())?;
         Ok(Self {
             dir: dir.to_owned(),
             issuer: Issuer::new(params, key),
@@ -255,8 +264,8 @@ impl DevPki {
         if let Some(parent) = cert_path.parent() {
             create_dir(parent)?;
         }
-        write(key_path, &key.serialize_pem(), true)?;
-        write(cert_path, &cert.pem(), false)
+        write(key_path, &key.serialize_pem())?;
+        write(cert_path, &cert.pem())
     }
 }
 
@@ -276,7 +285,7 @@ fn leaf_params(common_name: &str, sans: Vec<SanType>, usage: EKU) -> Certificate
 /// A subject name: the common name, in the development organisation.
 fn name(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::OrganizationName, "netral development PKI");
+    dn.push(DnType::OrganizationName, DEV_ORGANIZATION);
     dn.push(DnType::CommonName, common_name);
     dn
 }
@@ -315,9 +324,9 @@ fn failed(what: &str) -> impl Fn(rcgen::Error) -> PkiError + '_ {
     }
 }
 
-/// Creates `dir` and its parents.
+/// Creates `dir` and its parents, the owner's only.
 fn create_dir(dir: &Path) -> Result<(), PkiError> {
-    fs::create_dir_all(dir).map_err(|source| PkiError::Io {
+    crate::files::create_dir(dir).map_err(|source| PkiError::Io {
         action: "create",
         path: dir.to_owned(),
         source,
@@ -334,36 +343,17 @@ fn read(path: &Path) -> Result<String, PkiError> {
 }
 
 /// Writes `contents` to `path` through a temporary file and a rename, so a crash never
-/// leaves a half-written key; `secret` files are readable by the owner only.
-fn write(path: &Path, contents: &str, secret: bool) -> Result<(), PkiError> {
-    let io = |action, source| PkiError::Io {
-        action,
+/// leaves a half-written key; the file is the owner's only (certificates too: they sit
+/// beside their keys, and nobody else needs them).
+fn write(path: &Path, contents: &str) -> Result<(), PkiError> {
+    let io = |source| PkiError::Io {
+        action: "write",
         path: path.to_owned(),
         source,
     };
     let tmp = path.with_extension("tmp");
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(if secret { 0o600 } else { 0o644 });
-    }
-    let mut file = options.open(&tmp).map_err(|err| io("write", err))?;
-    #[cfg(unix)]
-    {
-        // The mode above applies only to a new file; a stale temporary keeps its own.
-        use std::os::unix::fs::PermissionsExt;
-        let mode = if secret { 0o600 } else { 0o644 };
-        file.set_permissions(fs::Permissions::from_mode(mode))
-            .map_err(|err| io("write", err))?;
-    }
-    #[cfg(not(unix))]
-    let _ = secret;
-    file.write_all(contents.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|err| io("write", err))?;
-    fs::rename(&tmp, path).map_err(|err| io("write", err))
+    crate::files::write(&tmp, contents.as_bytes()).map_err(io)?;
+    fs::rename(&tmp, path).map_err(io)
 }
 
 #[cfg(test)]
@@ -502,16 +492,45 @@ mod tests {
         ));
     }
 
-    #[cfg(unix)]
     #[test]
-    fn keys_are_private_to_the_owner() {
+    fn the_pki_is_private_to_the_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data/pki");
+        let pki = DevPki::ensure(&dir, &ids(&["bpk"])).unwrap();
+        let (cert, key) = pki.agency_cert_paths(&"bpk".parse().unwrap());
+        for folder in [tmp.path().join("data"), dir.clone(), dir.join(AGENCIES_DIR)] {
+            assert_eq!(mode(&folder), 0o700, "{}", folder.display());
+        }
+        let files = [
+            dir.join(CA_KEY),
+            pki.ca_cert_path(),
+            pki.server_key_path(),
+            pki.server_cert_path(),
+            cert,
+            key,
+        ];
+        for path in files {
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
+
+    #[test]
+    fn a_ca_key_others_can_read_is_refused_not_trusted() {
         use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();
-        let pki = DevPki::ensure(tmp.path(), &ids(&["bpk"])).unwrap();
-        let (_, key) = pki.agency_cert_paths(&"bpk".parse().unwrap());
-        for path in [tmp.path().join(CA_KEY), pki.server_key_path(), key] {
-            let mode = fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+        DevPki::ensure(tmp.path(), &[]).unwrap();
+        let key = tmp.path().join(CA_KEY);
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o640)).unwrap();
+        for attempt in [DevPki::open(tmp.path()), DevPki::ensure(tmp.path(), &[])] {
+            let err = attempt.unwrap_err();
+            assert!(matches!(err, PkiError::UnsafeKey(_)), "{err}");
+            let message = err.to_string();
+            assert!(message.contains(&key.display().to_string()), "{message}");
+            assert!(message.contains("readable by its group"), "{message}");
         }
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
+        DevPki::open(tmp.path()).unwrap();
     }
 }

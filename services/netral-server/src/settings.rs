@@ -31,8 +31,16 @@ const DATABASE_URL_VAR: &str = "DATABASE_URL";
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
+    /// `dev` (the default: generated PKI, bundled directory and SQLite are fine, loopback
+    /// only) or `production` (refuses to start without real certificates, a directory file,
+    /// PostgreSQL and the audit keys), so a deployment cannot silently run as a laptop does.
+    pub mode: crate::posture::Mode,
     /// The gRPC listening address; loopback by default so a fresh checkout exposes nothing.
     pub listen: SocketAddr,
+    /// Dangerous: lets dev mode listen on a non-loopback address, exposing its generated CA,
+    /// bundled directory and local SQLite to the network. For a throwaway test bed only;
+    /// a deployment sets `mode = "production"` instead.
+    pub allow_non_loopback_dev: bool,
     /// Where the embedded database and the development PKI live.
     pub data_dir: PathBuf,
     /// Which database holds cases, the audit log, inboxes and deadlines.
@@ -302,6 +310,13 @@ pub struct LimitSettings {
     pub shutdown_grace_ms: u64,
     /// Largest `page_size` a list call honours; larger requests are clamped to it.
     pub max_page_size: u32,
+    /// How long a new connection may take to complete its TLS handshake before it is closed,
+    /// in milliseconds, so idle or half-open connections cannot hold sockets.
+    pub tls_handshake_timeout_ms: u64,
+    /// Most connections served at once (those still in their handshake included); one more
+    /// is closed as soon as it is accepted, so a flood costs sockets and memory only up to
+    /// here, and its client retries (perhaps on another replica).
+    pub max_connections: u32,
 }
 
 /// Why the configuration cannot be used.
@@ -328,12 +343,17 @@ pub enum SettingsError {
     /// The merged settings are individually valid but refused together.
     #[error("refused configuration: {0}")]
     Refused(String),
+    /// Production mode lacks these (see [`crate::posture`]): all of them, on one line.
+    #[error("production mode needs: {}", .0.join(", "))]
+    ProductionNeeds(Vec<String>),
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            mode: crate::posture::Mode::Dev,
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            allow_non_loopback_dev: false,
             data_dir: PathBuf::from("./netral-data"),
             database: DatabaseSettings::default(),
             tls: TlsSettings::default(),
@@ -400,6 +420,8 @@ impl Default for LimitSettings {
             max_message_bytes: 4 * 1024 * 1024,
             shutdown_grace_ms: 10_000,
             max_page_size: 500,
+            tls_handshake_timeout_ms: 10_000,
+            max_connections: 1024,
         }
     }
 }
@@ -453,6 +475,15 @@ impl Settings {
                 self.listen
             ));
         }
+        let dev = self.mode == crate::posture::Mode::Dev;
+        if dev && !self.allow_non_loopback_dev && !self.listen.ip().is_loopback() {
+            return refuse(format!(
+                "dev mode serves a generated PKI, the bundled directory and local SQLite, so it \
+                 listens on loopback addresses only, not on {}: set mode = \"production\" \
+                 (or, knowing it exposes all that, allow_non_loopback_dev = true)",
+                self.listen
+            ));
+        }
         let tls = &self.tls;
         let configured = [&tls.ca_cert, &tls.server_cert, &tls.server_key];
         if configured.iter().any(|p| p.is_some()) && !configured.iter().all(|p| p.is_some()) {
@@ -476,6 +507,11 @@ impl Settings {
                 self.limits.max_message_bytes == 0,
             ),
             ("limits.max_page_size", self.limits.max_page_size == 0),
+            (
+                "limits.tls_handshake_timeout_ms",
+                self.limits.tls_handshake_timeout_ms == 0,
+            ),
+            ("limits.max_connections", self.limits.max_connections == 0),
             (
                 "cases.max_sanctions_per_decree",
                 self.cases.max_sanctions_per_decree == 0,
@@ -564,6 +600,11 @@ impl Settings {
     /// [`LimitSettings::request_timeout_ms`] as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.limits.request_timeout_ms)
+    }
+
+    /// [`LimitSettings::tls_handshake_timeout_ms`] as a duration.
+    pub fn tls_handshake_timeout(&self) -> Duration {
+        Duration::from_millis(self.limits.tls_handshake_timeout_ms)
     }
 
     /// [`LimitSettings::shutdown_grace_ms`] as a duration.
@@ -754,9 +795,47 @@ mod tests {
     }
 
     #[test]
+    fn dev_mode_is_refused_off_loopback_unless_allowed_explicitly() {
+        let vars = env(&[("NETRAL__LISTEN", "0.0.0.0:50051")]);
+        let err = Settings::load_layers(None, None, vars).unwrap_err();
+        let message = err.to_string();
+        assert!(matches!(err, SettingsError::Refused(_)), "{message}");
+        assert!(message.contains("0.0.0.0:50051"), "{message}");
+        assert!(message.contains("allow_non_loopback_dev"), "{message}");
+        let vars = env(&[
+            ("NETRAL__LISTEN", "0.0.0.0:50051"),
+            ("NETRAL__ALLOW_NON_LOOPBACK_DEV", "true"),
+        ]);
+        let settings = Settings::load_layers(None, None, vars).unwrap();
+        assert!(settings.allow_non_loopback_dev);
+        let mut settings = Settings::for_test();
+        for listen in ["127.0.0.1:0", "127.0.0.2:50051", "[::1]:50051"] {
+            settings.listen = listen.parse().unwrap();
+            settings.validate().unwrap();
+        }
+        for listen in ["10.0.0.5:50051", "[::]:50051"] {
+            settings.listen = listen.parse().unwrap();
+            assert!(settings.validate().is_err(), "{listen}");
+        }
+        settings.mode = crate::posture::Mode::Production;
+        settings.validate().unwrap();
+    }
+
+    #[test]
+    fn the_mode_is_dev_or_production_and_nothing_else() {
+        let settings = Settings::load_layers(None, None, env(&[("NETRAL__MODE", "production")]));
+        assert_eq!(settings.unwrap().mode, crate::posture::Mode::Production);
+        let file = toml_file("mode = \"prod\"\n");
+        let err = Settings::load_layers(None, Some(file.path()), HashMap::new()).unwrap_err();
+        assert!(matches!(err, SettingsError::Invalid { .. }), "{err}");
+        assert!(err.to_string().contains("prod"), "{err}");
+    }
+
+    #[test]
     fn insecure_dev_mode_is_refused_off_loopback() {
         let vars = env(&[
             ("NETRAL__LISTEN", "0.0.0.0:50051"),
+            ("NETRAL__ALLOW_NON_LOOPBACK_DEV", "true"),
             ("NETRAL__TLS__INSECURE_LOOPBACK_DEV", "true"),
         ]);
         let err = Settings::load_layers(None, None, vars).unwrap_err();
@@ -767,6 +846,7 @@ mod tests {
         settings.listen = "[::1]:50051".parse().unwrap();
         settings.validate().unwrap();
         settings.listen = "10.0.0.5:50051".parse().unwrap();
+        settings.allow_non_loopback_dev = true;
         assert!(settings.validate().is_err());
     }
 
@@ -802,6 +882,7 @@ mod tests {
             vars,
         )
         .unwrap();
+        assert_eq!(settings.mode, crate::posture::Mode::Production);
         assert!(settings.database_url().starts_with("postgres://"));
         assert!(settings.tls.ca_cert.is_some());
         assert!(settings.directory.file.is_some());

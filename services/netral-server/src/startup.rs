@@ -15,7 +15,6 @@ use netral_store::Store;
 use tokio::net::TcpListener;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
 
 use crate::audit::{AuditKeys, Auditor, KeyFiles, LogKeeper};
 use crate::clock::Clock;
@@ -55,6 +54,14 @@ pub enum StartupError {
     /// The audit log's keys cannot be loaded or generated.
     #[error("audit keys: {0}")]
     AuditKeys(#[from] crate::audit::KeyError),
+    /// The data directory cannot be created.
+    #[error("cannot create the data directory {}: {source}", path.display())]
+    DataDir {
+        /// `data_dir`.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -105,6 +112,11 @@ impl Application {
     /// Builds the application with an injected clock (tests stand on chosen dates).
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         settings.validate()?;
+        crate::posture::check(&settings)?;
+        create_data_dir(&settings.data_dir).map_err(|source| StartupError::DataDir {
+            path: settings.data_dir.clone(),
+            source,
+        })?;
         let catalogue = match &settings.catalogue.dir {
             Some(dir) => Catalogue::load_dir(dir)?,
             None => Catalogue::bundled()?,
@@ -131,7 +143,8 @@ impl Application {
         } else {
             let material = tls::load_tls_material(&settings, &directory)?;
             let config =
-                tls::server_tls_config(&material.ca_pem, &material.cert_pem, &material.key_pem);
+                tls::server_tls_config(&material.ca_pem, &material.cert_pem, &material.key_pem)
+                    .timeout(settings.tls_handshake_timeout());
             (Some(config), material.dev_pki_dir)
         };
 
@@ -275,20 +288,24 @@ impl Application {
 
         let directory = DirectoryServiceServer::new(DirectoryApi::new(self.state.clone()))
             .accept_compressed(CompressionEncoding::Gzip)
-            .send_compressed(CompressionEncoding::Gzip);
+            .send_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limits.max_message_bytes);
         let audit = AuditServiceServer::new(AuditApi::new(self.state.clone(), self.keeper.clone()))
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limits.max_message_bytes)
             .max_encoding_message_size(limits.max_message_bytes);
         let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
         let streams = Streams::new(self.settings.inbox.clone(), closing_rx);
         let stats = StatsServiceServer::new(StatsApi::new(self.state.clone()))
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limits.max_message_bytes)
             .max_encoding_message_size(limits.max_message_bytes);
         let inbox = InboxServiceServer::new(InboxApi::new(self.state.clone(), streams))
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limits.max_message_bytes)
             .max_encoding_message_size(limits.max_message_bytes);
         let _stop_inbox_delivery: Vec<_> = self
             .state
@@ -322,6 +339,9 @@ impl Application {
             .layer(tower::util::MapRequestLayer::new(crate::grpc::tag_method))
             .layer(crate::grpc::deadline::DeadlineLayer::new(
                 self.settings.request_timeout(),
+            ))
+            .layer(crate::grpc::message_size::MessageSizeLayer::new(
+                limits.max_message_bytes,
             ));
         if let Some(tls) = self.tls {
             builder = builder.tls_config(tls)?;
@@ -370,7 +390,10 @@ impl Application {
             .add_service(audit)
             .add_service(inbox)
             .add_service(stats)
-            .serve_with_incoming_shutdown(incoming(self.listener), draining);
+            .serve_with_incoming_shutdown(
+                crate::listener::incoming(self.listener, limits.max_connections),
+                draining,
+            );
         tokio::pin!(serve);
         let served = tokio::select! {
             result = &mut serve => result,
@@ -397,22 +420,6 @@ impl Drop for AbortOnDrop {
 /// How long an HTTP/2 keep-alive ping may go unanswered before the connection is closed.
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// How often an idle accepted connection is probed, so the kernel drops peers that vanished
-/// (an agency's host rebooted behind a NAT) instead of keeping their sockets forever.
-const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
-
-/// The accepted connections, each with `TCP_NODELAY` and keep-alive set.
-///
-/// tonic applies its own `tcp_nodelay` only to listeners it binds itself; with our own
-/// listener Nagle's algorithm stayed on, and the second small TLS record of a reply waited for
-/// the client's delayed ACK: ≈ 40 ms on every call that followed another on one connection
-/// (docs/PERFORMANCE.md).
-fn incoming(listener: TcpListener) -> TcpIncoming {
-    TcpIncoming::from(listener)
-        .with_nodelay(Some(true))
-        .with_keepalive(Some(TCP_KEEPALIVE))
-}
-
 /// Completes `grace` after the drain signal; never completes if the signal never comes.
 async fn grace_after(drain: tokio::sync::oneshot::Receiver<()>, grace: Duration) {
     if drain.await.is_ok() {
@@ -422,23 +429,18 @@ async fn grace_after(drain: tokio::sync::oneshot::Receiver<()>, grace: Duration)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use futures::StreamExt;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn accepted_connections_do_not_wait_for_delayed_acks() -> std::io::Result<()> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let mut incoming = incoming(listener);
-        let _client = tokio::net::TcpStream::connect(addr).await?;
-        let accepted = incoming
-            .next()
-            .await
-            .ok_or_else(|| std::io::Error::other("the listener closed"))??;
-        assert!(accepted.nodelay()?, "Nagle's algorithm is still on");
-        Ok(())
+/// Creates the data directory, its user's only (see [`crate::files`]); one that exists keeps
+/// its mode, with a warning when other users may enter it.
+fn create_data_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    crate::files::create_dir(dir)?;
+    let mode = std::fs::metadata(dir).map_or(0, |m| m.permissions().mode());
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            data_dir = %dir.display(),
+            mode = format!("{:o}", mode & 0o777),
+            "other users may enter the data directory; chmod 700 it"
+        );
     }
+    Ok(())
 }

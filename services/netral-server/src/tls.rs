@@ -104,6 +104,9 @@ pub enum TlsError {
     /// The development PKI cannot be created or loaded.
     #[error(transparent)]
     Pki(#[from] PkiError),
+    /// The development PKI's server key could have been read or replaced by someone else.
+    #[error(transparent)]
+    UnsafeKey(#[from] crate::files::UnsafeKey),
 }
 
 /// The server's TLS material: the configured files when `tls.ca_cert`, `tls.server_cert`
@@ -133,7 +136,8 @@ pub fn load_tls_material(
     }
 }
 
-/// Reads and checks the three files.
+/// Reads and checks the three files. A key from the development PKI (in the data directory)
+/// must be the server's user's alone; configured files are the operator's to protect.
 fn read_material(
     ca: &Path,
     cert: &Path,
@@ -141,6 +145,9 @@ fn read_material(
     dev_pki_dir: Option<PathBuf>,
 ) -> Result<TlsMaterial, TlsError> {
     const CERTIFICATE: &str = "a PEM X.509 certificate";
+    if dev_pki_dir.is_some() {
+        crate::files::check_private_key(key)?;
+    }
     Ok(TlsMaterial {
         ca_pem: read_checked(ca, CERTIFICATE, is_certificate)?,
         cert_pem: read_checked(cert, CERTIFICATE, is_certificate)?,
@@ -279,5 +286,22 @@ mod tests {
         settings.tls.server_key = None;
         let err = load_tls_material(&settings, &directory).unwrap_err();
         assert!(matches!(err, TlsError::Incomplete), "{err}");
+    }
+
+    #[test]
+    fn a_dev_server_key_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let data = tempfile::tempdir().unwrap();
+        let mut settings = Settings::for_test();
+        settings.data_dir = data.path().to_owned();
+        let directory = Directory::dev_seed().unwrap();
+        load_tls_material(&settings, &directory).unwrap();
+        let key = settings.pki_dir().join("server.key");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o604)).unwrap();
+        let err = load_tls_material(&settings, &directory).unwrap_err();
+        assert!(matches!(err, TlsError::UnsafeKey(_)), "{err}");
+        let message = err.to_string();
+        assert!(message.contains(&key.display().to_string()), "{message}");
+        assert!(message.contains("readable by others"), "{message}");
     }
 }

@@ -83,7 +83,8 @@ impl FailPoints {
 impl Store {
     /// Connects to `url` and brings the schema up to date.
     ///
-    /// `sqlite://path?mode=rwc` opens (and creates, with its directory) a SQLite file in WAL
+    /// `sqlite://path?mode=rwc` opens (and creates, with its directory, both its owner's only:
+    /// folder 0700, file 0600, which SQLite gives its `-wal` and `-shm` too) a SQLite file in WAL
     /// mode with `synchronous=FULL` (a commit is on disk before it is acknowledged, power loss
     /// included; group commit pays for the fsync), foreign keys on and a 5 s busy timeout on
     /// every pooled connection; `postgres://…` opens PostgreSQL. `max_connections` bounds the
@@ -111,9 +112,8 @@ impl Store {
             .sqlx_logging(false);
         let sqlite = url.starts_with("sqlite:");
         if sqlite {
-            if let Some(dir) = sqlite_parent_dir(url) {
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| StoreError::Open(format!("creating {}: {e}", dir.display())))?;
+            if let Some(file) = sqlite_file(url) {
+                make_private(&file)?;
             }
             options.map_sqlx_sqlite_opts(|opts| {
                 opts.create_if_missing(true)
@@ -176,17 +176,61 @@ impl Store {
     }
 }
 
-/// The directory a `sqlite:` URL's file lives in, if it names a file in a directory.
-fn sqlite_parent_dir(url: &str) -> Option<PathBuf> {
+/// The file a `sqlite:` URL names, if it names one (not `:memory:`).
+fn sqlite_file(url: &str) -> Option<PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        return None;
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+/// Makes a SQLite database its owner's only before SQLite opens it (the cases in it hold
+/// personal data): its missing folders are created 0700 and a missing file 0600, and SQLite
+/// creates the `-wal` and `-shm` files with the database file's mode. An existing file that
+/// others could read (made by an older version) is narrowed to 0600, or a warning says why not.
+fn make_private(file: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    let failed = |path: &Path, e: std::io::Error| {
+        StoreError::Open(format!("creating {}: {e}", path.display()))
+    };
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| failed(dir, e))?;
     }
-    let parent = Path::new(path).parent()?;
-    (!parent.as_os_str().is_empty()).then(|| parent.to_path_buf())
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file);
+    match created {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(failed(file, e)),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = file.as_os_str().to_owned();
+        path.push(suffix);
+        let path = PathBuf::from(path);
+        let Ok(metadata) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if metadata.permissions().mode() & 0o077 == 0 {
+            continue;
+        }
+        match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+            Ok(()) => tracing::info!(file = %path.display(), "narrowed the SQLite file to 0600"),
+            Err(e) => tracing::warn!(
+                file = %path.display(),
+                error = %e,
+                "other users may read the SQLite file, and it cannot be narrowed to 0600"
+            ),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -194,16 +238,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_the_directory_of_a_sqlite_url() {
+    fn finds_the_file_of_a_sqlite_url() {
         assert_eq!(
-            sqlite_parent_dir("sqlite://./netral-data/netral.db?mode=rwc"),
-            Some(PathBuf::from("./netral-data"))
+            sqlite_file("sqlite://./netral-data/netral.db?mode=rwc"),
+            Some(PathBuf::from("./netral-data/netral.db"))
         );
         assert_eq!(
-            sqlite_parent_dir("sqlite:///var/lib/n.db"),
-            Some(PathBuf::from("/var/lib"))
+            sqlite_file("sqlite:///var/lib/n.db"),
+            Some(PathBuf::from("/var/lib/n.db"))
         );
-        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
-        assert_eq!(sqlite_parent_dir("sqlite://n.db"), None);
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://n.db"), Some(PathBuf::from("n.db")));
+    }
+
+    #[tokio::test]
+    async fn the_sqlite_files_and_folder_are_the_owners_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| {
+            let metadata = std::fs::metadata(path);
+            let metadata = metadata.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            metadata.permissions().mode() & 0o777
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        let store = Store::sqlite_in(&dir).await.unwrap();
+        // A write on a pooled connection, so that the write-ahead log exists.
+        store
+            .db
+            .execute_unprepared("CREATE TABLE mode_probe (x INTEGER)")
+            .await
+            .unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        for file in ["netral.db", "netral.db-wal", "netral.db-shm"] {
+            assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
+        }
+        store.close().await.unwrap();
+
+        // A database an older version left readable by others is narrowed on the next open.
+        let db = dir.join("netral.db");
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let store = Store::sqlite_in(&dir).await.unwrap();
+        assert_eq!(mode(&db), 0o600);
+        store.close().await.unwrap();
     }
 }

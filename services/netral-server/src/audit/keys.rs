@@ -2,7 +2,9 @@
 //! key named after the log's origin) and the 32-byte secret behind subject digests. Both
 //! come from files named in `[audit]`; left unset, they are generated on first start in
 //! `<data_dir>/audit/` (development), and the public verifier key is written beside the
-//! agencies' certificates as `audit-log.pub`.
+//! agencies' certificates as `audit-log.pub`. Generated keys are the server's user's alone
+//! (0600 in a 0700 folder), and a generated key found there that others could read or replace
+//! is refused (configured key files are the operator's to protect).
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +27,10 @@ pub enum KeyError {
         #[source]
         source: std::io::Error,
     },
+    /// A generated key in the data directory could have been read or replaced by someone
+    /// else.
+    #[error(transparent)]
+    UnsafeKey(#[from] crate::files::UnsafeKey),
     /// A key file does not hold a key of the expected form.
     #[error("audit key file {0} is malformed")]
     Malformed(PathBuf),
@@ -92,6 +98,7 @@ impl AuditKeys {
                     let (skey, _) = LogSigner::generate(&files.origin);
                     write_secret(&path, skey.as_bytes())?;
                 }
+                crate::files::check_private_key(&path)?;
                 path
             }
         };
@@ -113,6 +120,7 @@ impl AuditKeys {
                     rand_core::OsRng.fill_bytes(&mut secret);
                     write_secret(&path, hex::encode(secret).as_bytes())?;
                 }
+                crate::files::check_private_key(&path)?;
                 path
             }
         };
@@ -128,8 +136,8 @@ impl AuditKeys {
         let published = std::iter::once(dev_dir.as_path()).chain(publish_to.iter().copied());
         for dir in published {
             let path = dir.join(VERIFIER_KEY_FILE);
-            std::fs::create_dir_all(dir)
-                .and_then(|()| std::fs::write(&path, &public))
+            crate::files::create_dir(dir)
+                .and_then(|()| crate::files::write(&path, public.as_bytes()))
                 .map_err(|source| KeyError::Io { path, source })?;
         }
         Ok(keys)
@@ -168,24 +176,69 @@ fn read(path: &Path) -> Result<String, KeyError> {
     })
 }
 
-/// Writes a secret readable by its owner only.
+/// Writes a secret readable by its owner only, in a folder only its owner may enter.
 fn write_secret(path: &Path, contents: &[u8]) -> Result<(), KeyError> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let io = |source| KeyError::Io {
         path: path.to_path_buf(),
         source,
     };
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
+        crate::files::create_dir(dir).map_err(io)?;
     }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io)?;
+    let mut file = crate::files::create_new(path).map_err(io)?;
     file.write_all(contents)
         .and_then(|()| file.sync_all())
         .map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    fn dev_files(data_dir: &Path) -> KeyFiles {
+        KeyFiles {
+            origin: "netral.test/audit-log".into(),
+            signing_key: None,
+            subject_key: None,
+            data_dir: data_dir.to_owned(),
+        }
+    }
+
+    #[test]
+    fn generated_keys_are_private_and_reloaded() {
+        let data = tempfile::tempdir().unwrap();
+        let publish = data.path().join("pki");
+        let first = AuditKeys::load(&dev_files(data.path()), &[&publish]).unwrap();
+        let audit = data.path().join("audit");
+        assert_eq!(mode(&audit), 0o700);
+        for file in ["audit-log.key", "subject.key", VERIFIER_KEY_FILE] {
+            assert_eq!(mode(&audit.join(file)), 0o600, "{file}");
+        }
+        assert_eq!(mode(&publish), 0o700);
+        assert_eq!(mode(&publish.join(VERIFIER_KEY_FILE)), 0o600);
+        let again = AuditKeys::load(&dev_files(data.path()), &[]).unwrap();
+        assert_eq!(again.verifier_key(), first.verifier_key());
+    }
+
+    #[test]
+    fn a_generated_key_others_can_reach_is_refused() {
+        for file in ["audit-log.key", "subject.key"] {
+            let data = tempfile::tempdir().unwrap();
+            AuditKeys::load(&dev_files(data.path()), &[]).unwrap();
+            let key = data.path().join("audit").join(file);
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o620)).unwrap();
+            let err = AuditKeys::load(&dev_files(data.path()), &[]).unwrap_err();
+            assert!(matches!(err, KeyError::UnsafeKey(_)), "{file}: {err}");
+            let message = err.to_string();
+            assert!(message.contains(&key.display().to_string()), "{message}");
+            assert!(message.contains("writable by its group"), "{message}");
+        }
+    }
 }

@@ -12,6 +12,7 @@ pub mod fields;
 pub mod filter;
 pub mod inbox_service;
 pub mod inbox_stream;
+pub mod message_size;
 pub mod parse;
 pub(crate) mod payload;
 pub mod stats_service;
