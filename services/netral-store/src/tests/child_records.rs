@@ -76,7 +76,8 @@ async fn each_note_is_one_new_row_read_back_in_order_and_only_counted_in_basic()
     let w = world();
     for db in databases().await {
         let mut case = registered(&db.store, &w, 1).await;
-        let authors = [&w.bawaslu, &w.bkn, &w.bawaslu_ri, &w.bawaslu, &w.bkn];
+        let ppk = ppk_kotabaru();
+        let authors = [&w.bawaslu, &ppk, &w.bawaslu_ri, &w.bawaslu, &ppk];
         let mut notes = Vec::new();
         for (i, author) in authors.into_iter().enumerate() {
             let before = child_rows(&db).await;

@@ -129,7 +129,7 @@ async fn drive(store: &Store, w: &World, ppk: &AgencyProfile, n: u32, p: Plan) {
             reason: SeparationReason::Retired,
             effective_on: today,
         };
-        act(ppk, separation, today).await;
+        act(&w.bkn, separation, today).await;
     }
 }
 
