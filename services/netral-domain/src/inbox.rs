@@ -98,18 +98,23 @@ pub const fn audiences(action: Action) -> &'static [(Audience, MessageKind)] {
         Action::Accept | Action::ConcludeNotProven => &[(A::ReportingOffice, C)],
         Action::RecommendSanction => &[(A::Ppk, C), (A::Registry, C), (A::ReportingOffice, C)],
         Action::Acknowledge => &[(A::Examiner, C)],
-        Action::RecordSanctionDecree | Action::ReportSubjectSeparated => {
+        // The registry reports a separation: the PPK, whose duty it ends, hears of it.
+        Action::ReportSubjectSeparated => &[
+            (A::Ppk, C),
+            (A::Registry, C),
+            (A::Examiner, C),
+            (A::ReportingOffice, C),
+        ],
+        Action::RecordSanctionDecree => {
             &[(A::Registry, C), (A::Examiner, C), (A::ReportingOffice, C)]
         }
         Action::RecordInRegistry => &[(A::Ppk, C), (A::Examiner, C), (A::ReportingOffice, C)],
         Action::BlockPersonnelData => &[(A::Ppk, E), (A::Oversight, E), (A::Examiner, C)],
         Action::UnblockPersonnelData => &[(A::Ppk, C), (A::Oversight, C), (A::Examiner, C)],
         Action::SendWarningLetter => &[(A::Ppk, E), (A::Registry, C), (A::Examiner, C)],
-        Action::Cancel => &[
-            (A::Examiner, C),
-            (A::PpkOnceRecommended, C),
-            (A::RegistryOnceRecommended, C),
-        ],
+        // Cancelled before a recommendation (nothing after): by Bawaslu, telling the
+        // examiner if any; by the examiner, telling Bawaslu.
+        Action::Cancel => &[(A::Examiner, C), (A::ReportingOffice, C)],
         Action::AttachEvidence | Action::AddNote => &[
             (A::ReportingOffice, C),
             (A::Examiner, C),

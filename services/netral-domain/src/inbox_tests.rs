@@ -229,3 +229,36 @@ mod notices {
         assert!(got.iter().all(|d| d.kind == MessageKind::Escalation));
     }
 }
+
+#[test]
+fn a_separation_the_registry_reports_reaches_the_ppk_whose_duty_it_ends() {
+    let w = world();
+    let case = sanction_recommended(&w);
+    let told = told(Action::ReportSubjectSeparated, &case, "bkn");
+    assert!(
+        told.contains(&("pemkab-kotabaru".to_owned(), MessageKind::CaseChanged)),
+        "{told:?}"
+    );
+    assert!(
+        told.contains(&("bawaslu-kotabaru".to_owned(), MessageKind::CaseChanged)),
+        "{told:?}"
+    );
+    assert!(
+        !told.iter().any(|(agency, _)| agency == "bkn"),
+        "not itself"
+    );
+}
+
+#[test]
+fn a_cancellation_reaches_whichever_of_bawaslu_and_the_examiner_did_not_cancel() {
+    let w = world();
+    let case = crate::case::tests::under_examination(&w);
+    assert_eq!(
+        told(Action::Cancel, &case, "bkn"),
+        [("bawaslu-kotabaru".to_owned(), MessageKind::CaseChanged)]
+    );
+    assert_eq!(
+        told(Action::Cancel, &case, "bawaslu-kotabaru"),
+        [("bkn".to_owned(), MessageKind::CaseChanged)]
+    );
+}
