@@ -42,8 +42,8 @@ pub use error::StoreError;
 pub use execute::{Applied, ExecuteError, Executed, MutationMeta};
 pub use inbox::ack::AckRequest;
 pub use inbox::{InboxBacklog, InboxMessage, InboxQuery, InboxRecord, InboxSignals, InboxStatus};
-pub use revocation::{BadFingerprint, CertificateFingerprint, Revocation, Revoked};
 pub use query::{CaseEventRow, CaseQuery, TableCounts, Visibility};
+pub use revocation::{BadFingerprint, CertificateFingerprint, Revocation, Revoked};
 pub use stats::{OverdueCursor, OverdueDeadline};
 pub use store::{FailPoints, SQLITE_BUSY_TIMEOUT, SQLITE_FILE_NAME, Store};
 

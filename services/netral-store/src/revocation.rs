@@ -211,14 +211,20 @@ mod tests {
         let hex = fp.to_string();
         assert_eq!(hex.len(), 64);
         assert_eq!(hex.parse::<CertificateFingerprint>(), Ok(fp));
-        let openssl: Vec<String> = fp
-            .as_bytes()
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect();
+        let openssl: Vec<String> = fp.as_bytes().iter().map(|b| format!("{b:02X}")).collect();
         assert_eq!(openssl.join(":").parse::<CertificateFingerprint>(), Ok(fp));
-        for bad in ["", "abc", &hex[..62], &format!("{hex}00"), &hex.replace('a', "g")] {
-            assert_eq!(bad.parse::<CertificateFingerprint>(), Err(BadFingerprint), "{bad}");
+        for bad in [
+            "",
+            "abc",
+            &hex[..62],
+            &format!("{hex}00"),
+            &hex.replace('a', "g"),
+        ] {
+            assert_eq!(
+                bad.parse::<CertificateFingerprint>(),
+                Err(BadFingerprint),
+                "{bad}"
+            );
         }
     }
 }

@@ -18,7 +18,7 @@ use netral_store::{InboxQuery, Store};
 use tokio::sync::{mpsc, watch};
 use tonic::Status;
 
-use crate::directory::Directory;
+use crate::directory::DirectoryHandle;
 use crate::error::Error;
 use crate::settings::InboxSettings;
 
@@ -82,7 +82,10 @@ pub(crate) struct Watch {
     /// Where messages are read.
     pub store: Store,
     /// To notice the agency's revocation while the stream is open.
-    pub directory: Arc<Directory>,
+    pub directory: DirectoryHandle,
+    /// The certificate the stream was opened with, to notice its revocation too; `None` in
+    /// insecure loopback development mode.
+    pub certificate: Option<netral_store::CertificateFingerprint>,
     /// Whose inbox.
     pub agency: AgencyId,
     /// The cursor to continue after.
@@ -185,9 +188,13 @@ impl Pump {
                 ));
             }
             // The caller is resolved by the same rule as each call's identity.
-            self.watch
-                .directory
-                .resolve(&self.watch.agency)
+            let directory = self.watch.directory.snapshot();
+            let certificate = self.watch.certificate.as_ref();
+            certificate
+                .map_or(Ok(()), |c| {
+                    directory.check_certificate(c, Some(&self.watch.agency))
+                })
+                .and_then(|()| directory.resolve(&self.watch.agency).map(drop))
                 .map_err(|err| Stop::With(Error::Unauthenticated(err)))?;
             wake.borrow_and_update();
             let query = InboxQuery {

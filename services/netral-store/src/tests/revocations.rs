@@ -76,7 +76,12 @@ async fn revocations_are_recorded_once_with_their_audit_event_and_read_back_in_o
             reason: "again".into(),
             ..agency.clone()
         };
-        assert!(!db.store.revoke(&agency_again, audit("REVOKE")).await.unwrap());
+        assert!(
+            !db.store
+                .revoke(&agency_again, audit("REVOKE"))
+                .await
+                .unwrap()
+        );
         assert_eq!(db.store.table_counts().await.unwrap().audit_events, 3);
 
         // Another certificate of the same agency is revoked separately.
