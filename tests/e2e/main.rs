@@ -30,6 +30,7 @@ mod outcomes;
 mod permissions;
 mod promises;
 mod registration_numbers;
+mod revocation;
 mod stats;
 mod validation;
 mod validation_steps;
