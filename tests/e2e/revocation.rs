@@ -1,9 +1,9 @@
 //! Revocation without a restart, on two replicas of one database (issue 12): one leaked
 //! certificate revoked by the operator command is refused by both replicas within seconds
 //! while the agency's other certificate keeps working; an agency revoked by editing the
-//! directory file, or by the operator command, likewise. Health still answers a revoked
-//! certificate (load balancers), reflection does not; every refusal leaves its audit event
-//! and nothing else.
+//! directory file, or by the operator command, likewise; an inbox stream opened before the
+//! revocation ends. Health still answers a revoked certificate (load balancers), reflection
+//! does not; every refused call leaves its audit event and nothing else.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,13 +11,14 @@ use std::time::{Duration, Instant};
 
 use netral_proto::v1 as pb;
 use netral_proto::v1::directory_service_client::DirectoryServiceClient;
+use netral_proto::v1::inbox_service_client::InboxServiceClient;
 use netral_server::admin::revoke::{self, RevokeOrder, RevokeOutcome};
 use netral_server::directory::{DEV_SEED, Directory};
 use netral_server::pki::DevPki;
 use netral_server::tls::client_tls_config;
 use netral_store::{Revoked, Store};
 use netral_tests::helpers::connect_to;
-use netral_tests::{TestApp, eventually, reason, spawn_app, spawn_app_with};
+use netral_tests::{PATIENCE, TestApp, eventually, reason, spawn_app, spawn_app_with};
 use tonic::Code;
 use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
@@ -155,6 +156,13 @@ async fn a_revoked_certificate_is_refused_by_both_replicas_within_seconds_and_th
         reflect(channel).await.unwrap();
     }
 
+    // An inbox stream opened with the leaked certificate before its revocation.
+    let mut watching = InboxServiceClient::new(leaked_on[0].clone())
+        .watch_inbox(pb::WatchInboxRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+
     let order = RevokeOrder::certificate_pem(&leaked.cert, "INC-2024-0042", "e2e").unwrap();
     let Revoked::Certificate {
         fingerprint,
@@ -204,6 +212,11 @@ async fn a_revoked_certificate_is_refused_by_both_replicas_within_seconds_and_th
     for channel in &current_on {
         call(channel).await.unwrap();
     }
+    // The open stream ends too, at its next look at the directory.
+    let ended = tokio::time::timeout(PATIENCE, watching.message())
+        .await
+        .expect("the stream of a revoked certificate goes on");
+    assert_eq!(reason(&ended.unwrap_err()), "CERTIFICATE_REVOKED");
     // Revoking it again changes nothing.
     let again = operator_revokes(&app, &order).await;
     assert!(

@@ -83,10 +83,6 @@ impl DirectoryRefresh {
         clock: Clock,
         interval: Duration,
     ) -> Self {
-        let seen = file
-            .as_ref()
-            .and_then(|path| std::fs::read(path).ok())
-            .map(Seen::Bytes);
         Self {
             handle,
             store,
@@ -94,7 +90,8 @@ impl DirectoryRefresh {
             catalogue,
             base,
             synced: true,
-            seen,
+            // Read again at the first refresh: the file may have changed since `base` was read.
+            seen: None,
             revocations,
             revocations_failing: false,
             clock,
