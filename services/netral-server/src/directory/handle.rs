@@ -20,6 +20,9 @@ use crate::identity::IdentityError;
 pub struct DirectoryHandle {
     /// The directory as of the last refresh, revocations applied.
     current: Arc<ArcSwap<Directory>>,
+    /// Counts the replacements, so long-lived work (an open inbox stream) can wake up and
+    /// look again at its caller when the directory changes.
+    changes: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl DirectoryHandle {
@@ -27,6 +30,7 @@ impl DirectoryHandle {
     pub fn new(directory: Directory) -> Self {
         Self {
             current: Arc::new(ArcSwap::from_pointee(directory)),
+            changes: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 
@@ -38,6 +42,12 @@ impl DirectoryHandle {
     /// Makes `directory` the one every later [`DirectoryHandle::snapshot`] sees.
     pub fn replace(&self, directory: Directory) {
         self.current.store(Arc::new(directory));
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// Changes whenever the directory is replaced.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// [`Directory::get`] on the current directory.
@@ -200,6 +210,7 @@ mod tests {
         let handle = DirectoryHandle::new(Directory::dev_seed().unwrap());
         let clone = handle.clone();
         let before = handle.snapshot();
+        let mut changes = clone.subscribe();
         let kasn = id("kasn");
         assert!(clone.resolve(&kasn).is_ok());
         handle.replace(before.with_revocations(&[revocation(
@@ -210,6 +221,7 @@ mod tests {
             clone.resolve(&kasn),
             Err(IdentityError::Revoked(kasn.clone()))
         );
+        assert!(changes.has_changed().unwrap(), "subscribers are told");
         assert!(before.resolve(&kasn).is_ok(), "a snapshot does not change");
         assert_eq!(clone.iter().count(), before.len());
         assert!(clone.get(&kasn).unwrap().revoked_at.is_some());

@@ -179,6 +179,8 @@ impl Pump {
     async fn deliver(&mut self) -> Result<(), Stop> {
         let signals = self.watch.store.inbox_signals();
         let mut wake = signals.subscribe(self.watch.agency.as_str());
+        // A revocation ends the stream without waiting for the agency's next message.
+        let mut directory_changes = self.watch.directory.subscribe();
         let page = u64::from(self.settings.stream_buffer);
         loop {
             if *self.closing.borrow() || self.closing.has_changed().is_err() {
@@ -225,6 +227,7 @@ impl Pump {
             }
             let woken = tokio::select! {
                 changed = wake.changed() => changed.is_ok(),
+                Ok(()) = directory_changes.changed() => true,
                 () = self.tx.closed() => false,
                 _ = self.closing.wait_for(|closing| *closing) => true,
             };
