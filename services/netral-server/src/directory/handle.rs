@@ -210,7 +210,7 @@ mod tests {
         let handle = DirectoryHandle::new(Directory::dev_seed().unwrap());
         let clone = handle.clone();
         let before = handle.snapshot();
-        let mut changes = clone.subscribe();
+        let changes = clone.subscribe();
         let kasn = id("kasn");
         assert!(clone.resolve(&kasn).is_ok());
         handle.replace(before.with_revocations(&[revocation(
