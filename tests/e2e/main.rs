@@ -32,6 +32,7 @@ mod permissions;
 mod posture;
 mod promises;
 mod registration_numbers;
+mod revocation;
 mod stats;
 mod validation;
 mod validation_steps;

@@ -187,6 +187,37 @@ impl TestApp {
         replica.deadline_engine().clone()
     }
 
+    /// A second replica serving on its own port, built from the same settings (database,
+    /// directory file, dev PKI, audit keys) and clock, as another server process would be;
+    /// stopped when dropped.
+    pub async fn spawn_replica(&self) -> Replica {
+        let mut settings = self.settings.clone();
+        settings.listen = "127.0.0.1:0".parse().expect("a loopback address");
+        settings.database.url = Some(self.database_url.clone());
+        let replica = Application::build_with_clock(settings, self.clock.clone())
+            .await
+            .unwrap_or_else(|err| panic!("the second replica failed to start: {err}"));
+        let addr = replica.local_addr();
+        let (shutdown, stop) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stop.await;
+            };
+            if let Err(err) = replica.run_until(stopped).await {
+                panic!("the second replica failed while running: {err}");
+            }
+        });
+        Replica {
+            addr,
+            shutdown: Some(shutdown),
+        }
+    }
+
+    /// The settings the server was built with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// The server's store, as the server itself uses it (to read history, count rows or
     /// inject failures).
     pub fn store(&self) -> &Store {
@@ -219,13 +250,7 @@ impl TestApp {
         &self,
         tls: ClientTlsConfig,
     ) -> Result<Channel, tonic::transport::Error> {
-        Channel::from_shared(self.endpoint())
-            .expect("the endpoint is a valid URI")
-            .connect_timeout(PATIENCE)
-            .timeout(PATIENCE)
-            .tls_config(tls)?
-            .connect()
-            .await
+        connect_to(self.addr, tls).await
     }
 
     /// The client TLS configuration of `agency`: its dev certificate and key, the dev CA,
@@ -448,6 +473,46 @@ impl TestApp {
             .await
             .unwrap_or_else(|err| panic!("cannot read the history of {}: {err}", case.name))
     }
+}
+
+/// A second server process on the same database, from [`TestApp::spawn_replica`].
+pub struct Replica {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Signals it to stop; sent on drop.
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+impl Replica {
+    /// Connects with `tls` (e.g. [`TestApp::tls_for`]); the transport error if it cannot.
+    pub async fn try_connect(
+        &self,
+        tls: ClientTlsConfig,
+    ) -> Result<Channel, tonic::transport::Error> {
+        connect_to(self.addr, tls).await
+    }
+}
+
+/// An mTLS channel to the server at `addr` with `tls`, within [`PATIENCE`].
+pub async fn connect_to(
+    addr: SocketAddr,
+    tls: ClientTlsConfig,
+) -> Result<Channel, tonic::transport::Error> {
+    Channel::from_shared(format!("https://{addr}"))
+        .expect("the endpoint is a valid URI")
+        .connect_timeout(PATIENCE)
+        .timeout(PATIENCE)
+        .tls_config(tls)?
+        .connect()
+        .await
 }
 
 /// The next `n` messages of an inbox stream, each within [`PATIENCE`]; fails the test when

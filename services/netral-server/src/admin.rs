@@ -1,5 +1,8 @@
 //! Operator commands that work on the database directly (the server need not run): the
-//! erasure of a subject's personal data on request. Each is itself audited.
+//! erasure of a subject's personal data on request, and revocations ([`revoke`]). Each is
+//! itself audited.
+
+pub mod revoke;
 
 use chrono::{DateTime, Utc};
 use netral_domain::{CaseId, SubjectId, SubjectIdKind};

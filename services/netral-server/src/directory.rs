@@ -18,7 +18,13 @@
 //! until = 2029-12-31                  # optional, inclusive
 //! ```
 
-use std::collections::BTreeMap;
+mod handle;
+pub(crate) mod refresh;
+
+pub use handle::DirectoryHandle;
+pub use refresh::{DirectoryRefresh, RefreshReport};
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -73,6 +79,9 @@ pub struct Directory {
     origin: String,
     /// The entries; a `BTreeMap` so listings are in a stable order.
     entries: BTreeMap<AgencyId, DirectoryEntry>,
+    /// The certificates revoked one by one (a leaked key) while their agency stays active:
+    /// empty in a directory read from its file, filled by [`Directory::with_revocations`].
+    revoked_certificates: BTreeSet<netral_store::CertificateFingerprint>,
 }
 
 /// Why a directory cannot be loaded. Each error names where the directory came from and,
@@ -206,6 +215,7 @@ impl Directory {
         Ok(Self {
             origin: origin.to_owned(),
             entries,
+            revoked_certificates: BTreeSet::new(),
         })
     }
 

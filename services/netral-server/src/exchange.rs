@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{AuditKeys, Event, Origin, subject_digest};
 use crate::clock::Clock;
-use crate::directory::Directory;
+use crate::directory::{Directory, DirectoryHandle};
 use crate::error::Error;
 use crate::grpc::{convert, payload};
 
@@ -39,7 +39,7 @@ pub struct Exchange {
     keys: Arc<AuditKeys>,
     /// The agencies and their dated roles: who, besides a case's parties, a step's inbox
     /// messages go to (the personnel registry, the regional overseer).
-    directory: Arc<Directory>,
+    directory: DirectoryHandle,
     /// When the deadline engine's notices fall due on the deadlines steps start.
     notices: NoticePolicy,
 }
@@ -80,7 +80,7 @@ impl Exchange {
         catalogue: Arc<Catalogue>,
         limits: CaseLimits,
         keys: Arc<AuditKeys>,
-        directory: Arc<Directory>,
+        directory: DirectoryHandle,
         notices: NoticePolicy,
     ) -> Self {
         Self {
@@ -193,7 +193,7 @@ impl Exchange {
             now,
             catalogue: self.catalogue.clone(),
             limits: self.limits,
-            directory: self.directory.clone(),
+            directory: self.directory.snapshot(),
             notices: self.notices,
         };
         (meta, rules)

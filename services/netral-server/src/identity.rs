@@ -39,6 +39,10 @@ pub enum IdentityError {
     /// The agency's access to the exchange was revoked.
     #[error("agency `{0}` has been revoked")]
     Revoked(AgencyId),
+    /// This one certificate was revoked (a leaked key); the agency it names, if it names
+    /// one, may still call with its other certificates.
+    #[error("this client certificate has been revoked")]
+    CertificateRevoked(Option<AgencyId>),
 }
 
 impl IdentityError {
@@ -50,6 +54,7 @@ impl IdentityError {
             Self::MalformedCertificate => "MALFORMED_CERTIFICATE",
             Self::UnknownAgency(_) => "UNKNOWN_AGENCY",
             Self::Revoked(_) => "AGENCY_REVOKED",
+            Self::CertificateRevoked(_) => "CERTIFICATE_REVOKED",
         }
     }
 }

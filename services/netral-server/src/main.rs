@@ -5,13 +5,16 @@
 //! ```text
 //! netral-server [--config FILE] [--data-dir DIR] [--listen ADDR] [--insecure-loopback-dev]
 //! echo DIGITS | netral-server [--config FILE] erase-subject --kind NIP --reference "Putusan 12/2026"
+//! netral-server [--config FILE] revoke (--agency ID | --certificate FILE.pem | --fingerprint HEX) --reason TEXT [--by NAME]
+//! netral-server [--config FILE] revocations
 //! ```
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
+use netral_server::admin::revoke::{self, RevokeOrder, RevokeOutcome};
 use netral_server::admin::{self, Erasure};
 use netral_server::audit::{AuditKeys, KeyFiles};
 use netral_server::clock::Clock;
@@ -56,6 +59,31 @@ enum Command {
         #[arg(long)]
         reference: String,
     },
+    /// Revokes a whole agency, or one client certificate (a leaked key), in the database:
+    /// every replica refuses it within `directory.refresh_interval_ms`, without a restart.
+    /// Audited; revoking the same thing again changes nothing.
+    #[command(group(ArgGroup::new("target").required(true).args(["agency", "certificate", "fingerprint"])))]
+    Revoke {
+        /// The agency id, e.g. `pemkab-kotabaru`: every certificate it holds is refused.
+        #[arg(long)]
+        agency: Option<String>,
+        /// A PEM file holding the certificate to revoke (its fingerprint, agency and serial
+        /// are recorded); the agency's other certificates keep working.
+        #[arg(long)]
+        certificate: Option<PathBuf>,
+        /// The certificate's SHA-256 fingerprint (of its DER), 64 hex digits, colons allowed
+        /// (as `openssl x509 -noout -fingerprint -sha256` prints it).
+        #[arg(long)]
+        fingerprint: Option<String>,
+        /// Why (a ticket or decision number); recorded in the audit log, so no personal data.
+        #[arg(long)]
+        reason: String,
+        /// Who records the revocation [default: the login name].
+        #[arg(long, env = "NETRAL_OPERATOR")]
+        by: Option<String>,
+    },
+    /// Lists every revocation recorded with `revoke`, oldest first.
+    Revocations,
 }
 
 #[tokio::main]
@@ -86,8 +114,37 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error>> {
     // have changed what was valid, and production mode names everything it lacks at once.
     settings.validate()?;
     netral_server::posture::check(&settings)?;
-    if let Some(Command::EraseSubject { kind, reference }) = flags.command {
-        return erase(&settings, &kind, &reference).await;
+    match flags.command {
+        Some(Command::EraseSubject { kind, reference }) => {
+            return erase(&settings, &kind, &reference).await;
+        }
+        Some(Command::Revoke {
+            agency,
+            certificate,
+            fingerprint,
+            reason,
+            by,
+        }) => {
+            let by = by
+                .or_else(|| std::env::var("USER").ok())
+                .or_else(|| std::env::var("LOGNAME").ok())
+                .unwrap_or_else(|| "operator".into());
+            let order = match (agency, certificate, fingerprint) {
+                (Some(agency), _, _) => RevokeOrder::agency(&agency, &reason, &by)?,
+                (_, Some(path), _) => {
+                    let pem = std::fs::read(&path)
+                        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+                    RevokeOrder::certificate_pem(&pem, &reason, &by)?
+                }
+                (_, _, Some(hex)) => RevokeOrder::fingerprint(&hex, &reason, &by)?,
+                (None, None, None) => {
+                    return Err("name an --agency, --certificate or --fingerprint".into());
+                }
+            };
+            return revoke_now(&settings, &order).await;
+        }
+        Some(Command::Revocations) => return list_revocations(&settings).await,
+        None => {}
     }
     let app = Application::build(settings).await?;
     let addr = app.local_addr();
@@ -128,6 +185,49 @@ async fn erase(
         println!("erased the subject of cases/{case}");
     }
     store.close().await?;
+    Ok(())
+}
+
+/// `revoke`: records the order and says when it applies.
+async fn revoke_now(
+    settings: &Settings,
+    order: &RevokeOrder,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let directory = netral_server::directory::Directory::from_settings(&settings.directory)?;
+    let store = netral_store::Store::connect(&settings.database_url(), 2).await?;
+    let outcome = revoke::revoke(&store, &directory, Clock::system().now(), order).await;
+    store.close().await?;
+    match outcome? {
+        RevokeOutcome::Recorded(revocation) => {
+            for line in revoke::listing(std::slice::from_ref(&revocation)) {
+                println!("revoked: {line}");
+            }
+            println!(
+                "every replica on this database refuses it within {} ms (directory.refresh_interval_ms)",
+                settings.directory.refresh_interval_ms
+            );
+        }
+        RevokeOutcome::AlreadyRevoked(first) => {
+            for line in revoke::listing(std::slice::from_ref(&first)) {
+                println!("already revoked, nothing changed: {line}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `revocations`: one line per revocation, oldest first.
+async fn list_revocations(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let store = netral_store::Store::connect(&settings.database_url(), 2).await?;
+    let revocations = store.revocations().await;
+    store.close().await?;
+    let revocations = revocations?;
+    if revocations.is_empty() {
+        println!("nothing is revoked");
+    }
+    for line in revoke::listing(&revocations) {
+        println!("{line}");
+    }
     Ok(())
 }
 

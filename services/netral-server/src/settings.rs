@@ -280,12 +280,32 @@ pub struct TlsSettings {
     pub server_key: Option<PathBuf>,
 }
 
-/// Where the agency directory comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+/// Where the agency directory comes from, and how quickly changes to it apply.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DirectorySettings {
     /// A directory TOML file; `None` uses the bundled development seed.
     pub file: Option<PathBuf>,
+    /// How often each replica re-reads the directory file (when it changed) and the
+    /// revocations in the database, in milliseconds: an agency or certificate revoked, or an
+    /// agency added, applies on every replica within this interval, without a restart.
+    pub refresh_interval_ms: u64,
+}
+
+impl Default for DirectorySettings {
+    fn default() -> Self {
+        Self {
+            file: None,
+            refresh_interval_ms: 1000,
+        }
+    }
+}
+
+impl DirectorySettings {
+    /// `refresh_interval_ms` as a duration.
+    pub fn refresh_interval(&self) -> Duration {
+        Duration::from_millis(self.refresh_interval_ms)
+    }
 }
 
 /// Where the catalogues come from.
@@ -551,6 +571,10 @@ impl Settings {
             (
                 "inbox.recheck_interval_ms",
                 self.inbox.recheck_interval_ms == 0,
+            ),
+            (
+                "directory.refresh_interval_ms",
+                self.directory.refresh_interval_ms == 0,
             ),
             (
                 "inbox.keepalive_interval_s",

@@ -19,7 +19,7 @@ use tonic::transport::Server;
 use crate::audit::{AuditKeys, Auditor, KeyFiles, LogKeeper};
 use crate::clock::Clock;
 use crate::deadline_engine::DeadlineEngine;
-use crate::directory::Directory;
+use crate::directory::{Directory, DirectoryHandle, DirectoryRefresh};
 use crate::exchange::Exchange;
 use crate::grpc::AppState;
 use crate::grpc::audit_service::AuditApi;
@@ -101,6 +101,8 @@ pub struct Application {
     metrics: Metrics,
     /// Raises reminders, overdue notices and escalation proposals.
     deadlines: DeadlineEngine,
+    /// Keeps the directory and the revocations current while serving.
+    refresh: DirectoryRefresh,
 }
 
 impl Application {
@@ -133,10 +135,10 @@ impl Application {
             lanes,
         )
         .await?;
-        let records = directory.records();
-        let before = store.agencies().await?;
-        store.sync_directory(&records).await?;
-        let changed = crate::audit::changed_agencies(&before, &records);
+        crate::directory::refresh::sync_store(&store, &directory, clock.now(), "startup").await?;
+        // Revocations recorded while this replica was down apply before its first call.
+        let revocations = store.revocations().await?;
+        let live = DirectoryHandle::new(directory.with_revocations(&revocations));
 
         let (tls, dev_pki_dir) = if settings.tls.insecure_loopback_dev {
             (None, None)
@@ -163,33 +165,24 @@ impl Application {
         let key_files = KeyFiles::of(&settings);
         let publish: Vec<&std::path::Path> = dev_pki_dir.iter().map(|p| p.as_path()).collect();
         let keys = Arc::new(AuditKeys::load(&key_files, &publish)?);
-        let directory = Arc::new(directory);
         let exchange = Exchange::new(
             store.clone(),
             catalogue.clone(),
             settings.cases.case_limits(),
             keys.clone(),
-            directory.clone(),
+            live.clone(),
             settings.deadlines.policy(),
         );
-        if !changed.is_empty() {
-            // An administrative act: who may do what changed with this start.
-            let payload = serde_json::json!({ "changed_agencies": changed }).to_string();
-            let origin = crate::audit::Origin {
-                peer: "startup".into(),
-                ..Default::default()
-            };
-            let event = crate::audit::Event {
-                payload_json: payload,
-                ..crate::audit::Event::new(
-                    "SYNC_DIRECTORY",
-                    netral_proto::v1::AuditOutcome::Success,
-                    clock.now(),
-                    &origin,
-                )
-            };
-            store.record_audit(event.record()).await?;
-        }
+        let refresh = DirectoryRefresh::new(
+            live.clone(),
+            store.clone(),
+            settings.directory.file.clone(),
+            catalogue.clone(),
+            directory,
+            revocations,
+            clock.clone(),
+            settings.directory.refresh_interval(),
+        );
         let metrics = Metrics::start(&settings.telemetry, &store, &clock)?;
         let keeper = LogKeeper::new(
             store.clone(),
@@ -208,12 +201,11 @@ impl Application {
             auditor: Auditor::new(store.clone(), keys, clock.clone()),
             store,
             exchange,
-            directory,
+            directory: live,
             catalogue,
             clock,
             max_page_size: settings.limits.max_page_size,
             max_sanctions_per_decree: settings.cases.max_sanctions_per_decree,
-            insecure_dev_identity: settings.tls.insecure_loopback_dev,
         };
         Ok(Self {
             listener,
@@ -224,6 +216,7 @@ impl Application {
             tls,
             dev_pki_dir,
             deadlines,
+            refresh,
             settings,
         })
     }
@@ -321,6 +314,7 @@ impl Application {
                 self.settings.telemetry.backlog_interval(),
             )
             .map(|task| AbortOnDrop(task.abort_handle()));
+        let _stop_refresh = AbortOnDrop(self.refresh.spawn().abort_handle());
         let _stop_deadlines = self
             .deadlines
             .clone()
@@ -342,6 +336,11 @@ impl Application {
             ))
             .layer(crate::grpc::message_size::MessageSizeLayer::new(
                 limits.max_message_bytes,
+            ))
+            .layer(crate::grpc::identify::IdentityLayer::new(
+                self.state.directory.clone(),
+                self.state.auditor.clone(),
+                self.settings.tls.insecure_loopback_dev,
             ));
         if let Some(tls) = self.tls {
             builder = builder.tls_config(tls)?;

@@ -128,6 +128,11 @@ keywords!(SubjectIdKind {
     [SubjectIdKind::Nik] => "nik",
 });
 
+keywords!(crate::revocation::RevocationKind {
+    [crate::revocation::RevocationKind::Agency] => "agency",
+    [crate::revocation::RevocationKind::Certificate] => "certificate",
+});
+
 /// Decodes a stored name, or names the `table.column` that holds an unknown one.
 pub(crate) fn decode<T: Keyword>(s: &str, table: &str, column: &str) -> Result<T, StoreError> {
     T::from_keyword(s).ok_or_else(|| StoreError::corrupt(table, column))
@@ -160,6 +165,10 @@ mod tests {
     #[test]
     fn every_stored_name_round_trips_and_is_distinct() {
         round_trips(&[CaseSource::Finding, CaseSource::PublicReport]);
+        round_trips(&[
+            crate::revocation::RevocationKind::Agency,
+            crate::revocation::RevocationKind::Certificate,
+        ]);
         round_trips(&[
             ElectionPhase::BeforeCandidateDetermination,
             ElectionPhase::AfterCandidateDetermination,

@@ -22,6 +22,7 @@ pub mod inbox;
 pub mod migration;
 mod query;
 mod retention;
+mod revocation;
 mod stats;
 mod store;
 #[doc(hidden)]
@@ -42,6 +43,7 @@ pub use execute::{Applied, ExecuteError, Executed, MutationMeta};
 pub use inbox::ack::AckRequest;
 pub use inbox::{InboxBacklog, InboxMessage, InboxQuery, InboxRecord, InboxSignals, InboxStatus};
 pub use query::{CaseEventRow, CaseQuery, TableCounts, Visibility};
+pub use revocation::{BadFingerprint, CertificateFingerprint, Revocation, Revoked};
 pub use stats::{OverdueCursor, OverdueDeadline};
 pub use store::{FailPoints, SQLITE_BUSY_TIMEOUT, SQLITE_FILE_NAME, Store};
 

@@ -66,7 +66,7 @@ pub async fn run(args: DeadlinesArgs, out: &mut dyn std::io::Write) -> anyhow::R
         Arc::new(netral_server::audit::AuditKeys::ephemeral(
             "netral.bench/audit-log",
         )),
-        directory.clone(),
+        netral_server::directory::DirectoryHandle::new(Directory::clone(&directory)),
         Default::default(),
     );
     let bawaslu_id: AgencyId = BAWASLU.parse()?;

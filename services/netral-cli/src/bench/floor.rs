@@ -58,7 +58,7 @@ impl Floor {
             Arc::new(netral_server::audit::AuditKeys::ephemeral(
                 "netral.bench/audit-log",
             )),
-            directory.clone(),
+            netral_server::directory::DirectoryHandle::new(Directory::clone(&directory)),
             Default::default(),
         );
         Ok(Self {

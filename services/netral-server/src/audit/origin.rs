@@ -21,19 +21,33 @@ pub struct Origin {
 impl Origin {
     /// The origin of `req`.
     pub fn of<T>(req: &Request<T>) -> Self {
-        let certificate_fingerprint = req
-            .peer_certs()
+        Self::from_parts(req.extensions(), req.metadata().as_ref())
+    }
+
+    /// The origin of an HTTP/2 request before tonic decoded it (in a tower layer).
+    pub fn of_http<B>(req: &http::Request<B>) -> Self {
+        Self::from_parts(req.extensions(), req.headers())
+    }
+
+    /// The origin told by a request's extensions (connection info) and headers.
+    fn from_parts(extensions: &http::Extensions, headers: &http::HeaderMap) -> Self {
+        use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+        let tls = extensions.get::<TlsConnectInfo<TcpConnectInfo>>();
+        let certificate_fingerprint = tls
+            .and_then(TlsConnectInfo::peer_certs)
             .and_then(|certs| {
                 certs
                     .first()
                     .map(|c| hex::encode(Sha256::digest(c.as_ref())))
             })
             .unwrap_or_default();
-        let peer = req.remote_addr().map(|a| a.to_string()).unwrap_or_default();
-        let header = req
-            .metadata()
-            .get("traceparent")
-            .and_then(|v| v.to_str().ok());
+        let peer = extensions
+            .get::<TcpConnectInfo>()
+            .or_else(|| tls.map(TlsConnectInfo::get_ref))
+            .and_then(TcpConnectInfo::remote_addr)
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let header = headers.get("traceparent").and_then(|v| v.to_str().ok());
         let trace_id = header.and_then(trace_id_of).unwrap_or_default();
         let traceparent = match (header, trace_id.is_empty()) {
             (Some(value), false) => value.trim().to_ascii_lowercase(),

@@ -73,14 +73,14 @@ impl Exchange {
             expected_etag: Some(case.etag()),
             at: now,
         };
+        let directory = self.directory.snapshot();
         let ctx = NoticeContext {
             now,
             today: Clock::date_of(now),
             policy,
-            ppk_is_regional_head: is_regional_head(&self.directory, &case.filing.ppk),
+            ppk_is_regional_head: is_regional_head(&directory, &case.filing.ppk),
         };
         let keys = self.keys.clone();
-        let directory = self.directory.clone();
         let index = due.index;
         let executed = self
             .store

@@ -372,9 +372,10 @@ impl CaseApi {
     async fn register(&self, req: Request<pb::RegisterCaseRequest>) -> Result<pb::Case, Error> {
         let caller = self.state.caller(&req).await?;
         let now = self.state.clock.now();
+        let directory = self.state.directory.snapshot();
         let cx = ParseContext {
             catalogue: &self.state.catalogue,
-            directory: &self.state.directory,
+            directory: &directory,
             today: Clock::date_of(now),
         };
         let parsed = parse::register(req.get_ref(), &cx);

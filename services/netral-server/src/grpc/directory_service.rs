@@ -180,9 +180,8 @@ impl DirectoryApi {
                 _ => wanted_region = Some(region_filter(v)?),
             }
         }
-        let mut agencies: Vec<_> = self
-            .state
-            .directory
+        let directory = self.state.directory.snapshot();
+        let mut agencies: Vec<_> = directory
             .iter()
             .filter(|e| wanted_role.is_none_or(|r| e.profile.grants.iter().any(|g| g.role == r)))
             .filter(|e| {
@@ -405,7 +404,7 @@ impl DirectoryService for DirectoryApi {
                     .ok_or_else(|| Error::NotFound("agency".into()))
             })
             .map(|entry| pb::GetAgencyResponse {
-                agency: Some(self.agency(entry)),
+                agency: Some(self.agency(&entry)),
             })
         })
     }

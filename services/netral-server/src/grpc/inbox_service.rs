@@ -65,9 +65,14 @@ impl InboxApi {
             "" => self.state.store.inbox_acknowledged(&agency).await?,
             cursor => parse_cursor(cursor).map_err(|d| Error::invalid("after_cursor", d))?,
         };
+        let certificate = req
+            .extensions()
+            .get::<super::identify::Caller>()
+            .and_then(|caller| caller.certificate);
         self.streams.open(Watch {
             store: self.state.store.clone(),
             directory: self.state.directory.clone(),
+            certificate,
             agency,
             after,
         })

@@ -18,7 +18,7 @@ use netral_store::{InboxQuery, Store};
 use tokio::sync::{mpsc, watch};
 use tonic::Status;
 
-use crate::directory::Directory;
+use crate::directory::DirectoryHandle;
 use crate::error::Error;
 use crate::settings::InboxSettings;
 
@@ -82,7 +82,10 @@ pub(crate) struct Watch {
     /// Where messages are read.
     pub store: Store,
     /// To notice the agency's revocation while the stream is open.
-    pub directory: Arc<Directory>,
+    pub directory: DirectoryHandle,
+    /// The certificate the stream was opened with, to notice its revocation too; `None` in
+    /// insecure loopback development mode.
+    pub certificate: Option<netral_store::CertificateFingerprint>,
     /// Whose inbox.
     pub agency: AgencyId,
     /// The cursor to continue after.
@@ -176,6 +179,8 @@ impl Pump {
     async fn deliver(&mut self) -> Result<(), Stop> {
         let signals = self.watch.store.inbox_signals();
         let mut wake = signals.subscribe(self.watch.agency.as_str());
+        // A revocation ends the stream without waiting for the agency's next message.
+        let mut directory_changes = self.watch.directory.subscribe();
         let page = u64::from(self.settings.stream_buffer);
         loop {
             if *self.closing.borrow() || self.closing.has_changed().is_err() {
@@ -185,9 +190,13 @@ impl Pump {
                 ));
             }
             // The caller is resolved by the same rule as each call's identity.
-            self.watch
-                .directory
-                .resolve(&self.watch.agency)
+            let directory = self.watch.directory.snapshot();
+            let certificate = self.watch.certificate.as_ref();
+            certificate
+                .map_or(Ok(()), |c| {
+                    directory.check_certificate(c, Some(&self.watch.agency))
+                })
+                .and_then(|()| directory.resolve(&self.watch.agency).map(drop))
                 .map_err(|err| Stop::With(Error::Unauthenticated(err)))?;
             wake.borrow_and_update();
             let query = InboxQuery {
@@ -218,6 +227,7 @@ impl Pump {
             }
             let woken = tokio::select! {
                 changed = wake.changed() => changed.is_ok(),
+                Ok(()) = directory_changes.changed() => true,
                 () = self.tx.closed() => false,
                 _ = self.closing.wait_for(|closing| *closing) => true,
             };

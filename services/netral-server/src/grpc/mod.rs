@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod directory_service;
 pub mod fields;
 pub mod filter;
+pub mod identify;
 pub mod inbox_service;
 pub mod inbox_stream;
 pub mod message_size;
@@ -23,9 +24,8 @@ use netral_domain::Catalogue;
 use netral_store::Store;
 
 use crate::clock::Clock;
-use crate::directory::{Directory, DirectoryEntry};
+use crate::directory::{DirectoryEntry, DirectoryHandle};
 use crate::error::Error;
-use crate::identity;
 
 /// What every service needs to serve a request, shared by all of them.
 #[derive(Clone)]
@@ -36,8 +36,9 @@ pub struct AppState {
     pub exchange: crate::exchange::Exchange,
     /// Appends the audit events that are not steps: disclosures and refusals.
     pub auditor: crate::audit::Auditor,
-    /// The agencies and their dated roles, resolved from the client certificate.
-    pub directory: Arc<Directory>,
+    /// The agencies and their dated roles, as of the last refresh (file and revocations);
+    /// take one [`DirectoryHandle::snapshot`] per request.
+    pub directory: DirectoryHandle,
     /// Violation forms, sanctions, deadline rules, the calendar and the regions.
     pub catalogue: Arc<Catalogue>,
     /// The injectable clock: all dates (grants, forwarding, deadlines) come from it.
@@ -46,33 +47,24 @@ pub struct AppState {
     pub max_page_size: u32,
     /// The most sanctions one decree may impose.
     pub max_sanctions_per_decree: u32,
-    /// Plaintext loopback development mode: the caller names its agency in the
-    /// `x-netral-dev-agency` header because there is no client certificate.
-    pub insecure_dev_identity: bool,
 }
 
 /// The metadata key naming the calling agency in insecure loopback development mode only.
 pub const DEV_AGENCY_HEADER: &str = "x-netral-dev-agency";
 
 impl AppState {
-    /// The calling agency: from its client certificate (or, in insecure loopback development
-    /// mode only, the dev header), known to the directory and not revoked. A caller that is
-    /// none of these is refused and the refusal audited.
-    pub async fn caller<T>(&self, req: &tonic::Request<T>) -> Result<&DirectoryEntry, Error> {
-        match self.identify(req) {
-            Ok(entry) => Ok(entry),
-            Err(err) => {
-                let actor = match &err {
-                    Error::Unauthenticated(identity::IdentityError::Revoked(id)) => Some(id),
-                    _ => None,
-                };
-                let origin = crate::audit::Origin::of(req);
-                self.auditor
-                    .refused(&origin, actor, method_of(req), None, &err)
-                    .await;
-                Err(err)
-            }
-        }
+    /// The calling agency, as the identity layer ([`identify::IdentityLayer`]) resolved
+    /// it from the client certificate (or the dev header) for this call: known to the
+    /// directory, not revoked, its certificate not revoked. Callers it refused never reach
+    /// a handler.
+    pub async fn caller<'r, T>(
+        &self,
+        req: &'r tonic::Request<T>,
+    ) -> Result<&'r DirectoryEntry, Error> {
+        req.extensions()
+            .get::<identify::Caller>()
+            .map(|caller| caller.entry.as_ref())
+            .ok_or_else(|| Error::Unexpected("no caller: the identity layer is missing".into()))
     }
 
     /// Audits `result`'s refusal of the caller (`PERMISSION_DENIED` by policy), naming the
@@ -93,22 +85,6 @@ impl AppState {
                 .await;
         }
         result
-    }
-
-    fn identify<T>(&self, req: &tonic::Request<T>) -> Result<&DirectoryEntry, Error> {
-        let id = if self.insecure_dev_identity {
-            let header = req
-                .metadata()
-                .get(DEV_AGENCY_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .ok_or(identity::IdentityError::NoCertificate)?;
-            header
-                .parse()
-                .map_err(|_| identity::IdentityError::MalformedCertificate)?
-        } else {
-            identity::peer_agency(req)?
-        };
-        Ok(self.directory.resolve(&id)?)
     }
 }
 
@@ -150,7 +126,12 @@ pub fn tag_method(mut req: http::Request<tonic::body::Body>) -> http::Request<to
 
 /// The gRPC method a request calls (`GetCase`), as [`tag_method`] recorded it.
 pub fn method_of<T>(req: &tonic::Request<T>) -> &str {
-    req.extensions()
+    method_in(req.extensions())
+}
+
+/// The gRPC method recorded in a request's extensions by [`tag_method`].
+pub fn method_in(extensions: &http::Extensions) -> &str {
+    extensions
         .get::<RpcMethod>()
         .map_or("unknown", |m| m.0.as_str())
 }

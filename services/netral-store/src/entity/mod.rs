@@ -9,5 +9,6 @@ pub(crate) mod case_events;
 pub(crate) mod cases;
 pub(crate) mod idempotency_keys;
 pub(crate) mod inbox;
+pub(crate) mod revocations;
 pub(crate) mod role_grants;
 pub(crate) mod subjects;

@@ -10,6 +10,7 @@ mod m20261202_000003_audit_log;
 mod m20261202_000004_inbox;
 mod m20261203_000005_deadline_notices;
 mod m20261203_000006_registration_numbers;
+mod m20261204_000007_revocations;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_inbox::Migration),
             Box::new(m20261203_000005_deadline_notices::Migration),
             Box::new(m20261203_000006_registration_numbers::Migration),
+            Box::new(m20261204_000007_revocations::Migration),
         ]
     }
 }

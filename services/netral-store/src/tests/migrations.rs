@@ -525,3 +525,56 @@ async fn cases_stored_before_registration_numbers_were_per_office_read_back_equa
         assert_eq!(counts.cases, 4, "{}", db.label);
     }
 }
+
+#[tokio::test]
+async fn the_revocations_table_comes_empty_to_a_database_of_the_previous_release_and_goes_back() {
+    use sea_orm_migration::MigratorTrait;
+    let w = world();
+    for db in legacy_databases().await {
+        let cases = legacy_cases(&w);
+        let conn = Database::connect(db.url.as_str()).await.unwrap();
+        for case in &cases {
+            insert_legacy(&conn, case).await;
+        }
+        // The previous release: every migration up to registration numbers.
+        migration::up_to(&conn, Some(5)).await.unwrap();
+        conn.close().await.unwrap();
+
+        let store = Store::connect(&db.url, 2).await.unwrap();
+        for case in &cases {
+            let read = store.get_case(case.id, CaseView::Full).await.unwrap();
+            assert_eq!(read.as_ref(), Some(case), "{}", db.label);
+        }
+        assert_eq!(store.revocations().await.unwrap(), [], "{}", db.label);
+        let revocation = crate::Revocation {
+            revoked: crate::Revoked::Agency(agency("pemkab-kotabaru")),
+            revoked_at: at(2024, 9, 5),
+            reason: "Keputusan 7/2024".into(),
+            recorded_by: "operator".into(),
+        };
+        let audit = crate::audit::AuditRecord {
+            case_id: None,
+            action: "REVOKE_AGENCY".into(),
+            outcome: "SUCCESS",
+            actor: None,
+            at: at(2024, 9, 5),
+            leaf: netral_audit::leaf::encode(&netral_proto::v1::AuditLeaf::default()),
+        };
+        assert!(store.revoke(&revocation, audit).await.unwrap());
+        assert_eq!(store.revocations().await.unwrap(), [revocation]);
+        store.close().await.unwrap();
+
+        // Rolled back, the table goes and the cases stay; the next start brings it back.
+        let conn = Database::connect(db.url.as_str()).await.unwrap();
+        migration::Migrator::down(&conn, Some(1)).await.unwrap();
+        let gone = conn
+            .execute_unprepared("SELECT 1 FROM revocations")
+            .await
+            .is_err();
+        assert!(gone, "{}: the table is still there", db.label);
+        conn.close().await.unwrap();
+        let store = Store::connect(&db.url, 2).await.unwrap();
+        assert_eq!(store.revocations().await.unwrap(), [], "{}", db.label);
+        assert_eq!(store.table_counts().await.unwrap().cases, 3, "{}", db.label);
+    }
+}

@@ -17,6 +17,7 @@ mod migrations;
 mod races;
 mod registration_numbers;
 mod retention;
+mod revocations;
 mod round_trip;
 mod scopes;
 mod support;

@@ -1,0 +1,212 @@
+//! The one identity layer in front of every service but health: it names the caller from
+//! its client certificate's `netral:agency/<id>` URI SAN (or, in insecure loopback
+//! development mode only, the `x-netral-dev-agency` header), refuses unknown and revoked
+//! agencies and revoked certificates with the refusal's audit event, and puts the resolved
+//! [`Caller`] into the request's extensions, where handlers take it
+//! ([`super::AppState::caller`]). Handlers never parse certificates.
+//!
+//! A certificate is parsed once (its agency cached by the SHA-256 of its DER, so once per
+//! certificate, not per call or connection); revocations and the directory are checked on
+//! every call against the current [`DirectoryHandle`] snapshot, all in memory.
+//!
+//! `grpc.health.v1.Health` stays open to any client that completed the TLS handshake: load
+//! balancers probe it without an agency's certificate. Reflection is behind the layer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+use netral_domain::AgencyId;
+use netral_store::CertificateFingerprint;
+use tonic::Status;
+use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+use tower::{Layer, Service};
+
+use super::{DEV_AGENCY_HEADER, method_in};
+use crate::audit::{Auditor, Origin};
+use crate::directory::{DirectoryEntry, DirectoryHandle};
+use crate::error::Error;
+use crate::identity::{IdentityError, agency_from_certificate};
+
+/// The path prefixes of the services any TLS client may call without an agency identity.
+pub const OPEN_SERVICES: [&str; 1] = ["/grpc.health.v1.Health/"];
+
+/// How many certificates' agencies are remembered; past that the cache starts over (a
+/// flood of throw-away certificates costs parsing, never memory).
+const NAME_CACHE: usize = 4096;
+
+/// The calling agency as the identity layer resolved it for one call.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The agency's directory entry as of this call (a later refresh does not change it).
+    pub entry: Arc<DirectoryEntry>,
+    /// The certificate it called with; `None` in insecure loopback development mode.
+    pub certificate: Option<CertificateFingerprint>,
+}
+
+/// Resolves callers; shared by every connection's copy of the layer.
+struct Identify {
+    /// The current directory and revocations.
+    directory: DirectoryHandle,
+    /// Records each refusal.
+    auditor: Auditor,
+    /// Plaintext loopback development mode: the caller names itself in a header.
+    insecure_dev: bool,
+    /// The agency (or why there is none) each certificate seen names.
+    names: Mutex<HashMap<CertificateFingerprint, Result<AgencyId, IdentityError>>>,
+}
+
+impl Identify {
+    /// The caller of a request whose peer presented the certificate `leaf` (DER) and sent
+    /// `headers`, checked against the directory and revocations now.
+    fn caller(
+        &self,
+        leaf: Option<&[u8]>,
+        headers: &http::HeaderMap,
+    ) -> Result<Caller, IdentityError> {
+        let directory = self.directory.snapshot();
+        if self.insecure_dev {
+            let id: AgencyId = headers
+                .get(DEV_AGENCY_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .ok_or(IdentityError::NoCertificate)?
+                .parse()
+                .map_err(|_| IdentityError::MalformedCertificate)?;
+            let entry = directory.resolve(&id)?;
+            return Ok(Caller {
+                entry: Arc::new(entry.clone()),
+                certificate: None,
+            });
+        }
+        let leaf = leaf.ok_or(IdentityError::NoCertificate)?;
+        let fingerprint = CertificateFingerprint::of_der(leaf);
+        let named = self.name_of(fingerprint, leaf);
+        directory.check_certificate(&fingerprint, named.as_ref().ok())?;
+        let entry = directory.resolve(&named?)?;
+        Ok(Caller {
+            entry: Arc::new(entry.clone()),
+            certificate: Some(fingerprint),
+        })
+    }
+
+    /// The agency the certificate `der` names, parsed on first sight only.
+    fn name_of(
+        &self,
+        fingerprint: CertificateFingerprint,
+        der: &[u8],
+    ) -> Result<AgencyId, IdentityError> {
+        let cached = self
+            .names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&fingerprint)
+            .cloned();
+        if let Some(named) = cached {
+            return named;
+        }
+        let named = agency_from_certificate(der);
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        if names.len() >= NAME_CACHE {
+            names.clear();
+        }
+        names.insert(fingerprint, named.clone());
+        named
+    }
+}
+
+/// Puts [`Identified`] in front of every service.
+#[derive(Clone)]
+pub struct IdentityLayer {
+    /// The resolver every connection shares.
+    identify: Arc<Identify>,
+}
+
+impl IdentityLayer {
+    /// Resolves callers against `directory`, auditing refusals with `auditor`; with
+    /// `insecure_dev`, from the dev header instead of a certificate.
+    pub fn new(directory: DirectoryHandle, auditor: Auditor, insecure_dev: bool) -> Self {
+        Self {
+            identify: Arc::new(Identify {
+                directory,
+                auditor,
+                insecure_dev,
+                names: Mutex::default(),
+            }),
+        }
+    }
+}
+
+impl<S> Layer<S> for IdentityLayer {
+    type Service = Identified<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Identified {
+            inner,
+            identify: self.identify.clone(),
+        }
+    }
+}
+
+/// Answers a refused caller itself; hands every other call on with its [`Caller`].
+#[derive(Clone)]
+pub struct Identified<S> {
+    /// The services.
+    inner: S,
+    /// The shared resolver.
+    identify: Arc<Identify>,
+}
+
+impl<S, B> Service<http::Request<B>> for Identified<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let path = request.uri().path();
+        if OPEN_SERVICES.iter().any(|open| path.starts_with(open)) {
+            return Box::pin(self.inner.call(request));
+        }
+        let certs = request
+            .extensions()
+            .get::<TlsConnectInfo<TcpConnectInfo>>()
+            .and_then(TlsConnectInfo::peer_certs);
+        let leaf = certs.as_ref().and_then(|c| c.first()).map(|c| c.as_ref());
+        match self.identify.caller(leaf, request.headers()) {
+            Ok(caller) => {
+                request.extensions_mut().insert(caller);
+                Box::pin(self.inner.call(request))
+            }
+            Err(refused) => {
+                let origin = Origin::of_http(&request);
+                let method = method_in(request.extensions()).to_owned();
+                let auditor = self.identify.auditor.clone();
+                Box::pin(async move {
+                    let actor = match &refused {
+                        IdentityError::Revoked(id)
+                        | IdentityError::CertificateRevoked(Some(id)) => Some(id.clone()),
+                        _ => None,
+                    };
+                    let err = Error::Unauthenticated(refused);
+                    auditor
+                        .refused(&origin, actor.as_ref(), &method, None, &err)
+                        .await;
+                    Ok(Status::from(err).into_http())
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "identify_tests.rs"]
+mod tests;
