@@ -76,6 +76,8 @@ fn policy_decision(c: &mut Criterion) {
         examiner: Some(bkn.id.clone()),
         forwarded_on: Some(day(2024, 9, 2)),
         ppk: agency("pemkab-kotabaru"),
+        state: CaseState::UnderExamination,
+        recommended: false,
     };
     let today = day(2024, 9, 10);
     c.bench_function("policy::authorize (examiner recommends)", |b| {
