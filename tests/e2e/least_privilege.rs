@@ -61,7 +61,7 @@ async fn a_ministry_ppk_reads_only_the_cases_naming_it() {
         .into_iter()
         .map(|c| c.name)
         .collect();
-    assert_eq!(listed, [madrasah.name.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&madrasah.name));
     assert!(app.get("kemenag", &madrasah.name).await.is_ok());
     let refused = app.get("kemenag", &regency.name).await;
     assert_refused(refused, Code::PermissionDenied, "CASE_NOT_ACCESSIBLE");
