@@ -181,7 +181,10 @@ async fn an_outsider_learns_nothing_about_a_case_it_may_not_see() {
         let mut answers = Vec::new();
         for case in [&real, &stale, &ghost] {
             let read = app.get(outsider, &case.name).await.expect_err("read");
-            let step = app.act(outsider, Step::AddNote, case).await.expect_err("step");
+            let step = app
+                .act(outsider, Step::AddNote, case)
+                .await
+                .expect_err("step");
             answers.push((told(read), told(step)));
         }
         assert!(
@@ -225,7 +228,11 @@ async fn a_retry_of_an_allowed_step_still_answers_after_the_case_moved_on() {
     app.clock.set(wib("2024-03-06T10:00:00"));
     let request = fixtures::cancel(&case);
     let mut kasn = app.client("kasn").await;
-    let first = kasn.cancel_case(request.clone()).await.unwrap().into_inner();
+    let first = kasn
+        .cancel_case(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
     // The case is closed now; the same request is a retry, answered as the first time.
     let again = kasn.cancel_case(request).await.unwrap().into_inner();
     assert_eq!(first, again);

@@ -212,7 +212,11 @@ async fn filters_narrow_and_visibility_limits_the_listing() {
         };
         let status = app.list("bpk", request).await.unwrap_err();
         let shown = &bad[..bad.len().min(60)];
-        assert_eq!(status.code(), Code::InvalidArgument, "`{shown}`: {status:?}");
+        assert_eq!(
+            status.code(),
+            Code::InvalidArgument,
+            "`{shown}`: {status:?}"
+        );
         assert_eq!(field_violations(&status), ["filter"], "`{shown}`");
     }
 }

@@ -157,10 +157,7 @@ fn expected_reason(step: Step, agency: &str, state: CaseState) -> &'static str {
     if !reads {
         return "CASE_NOT_ACCESSIBLE";
     }
-    let examiners_hands = matches!(
-        state,
-        CaseState::Forwarded | CaseState::UnderExamination
-    );
+    let examiners_hands = matches!(state, CaseState::Forwarded | CaseState::UnderExamination);
     match step {
         Step::Cancel if examiners_hands => "NOT_THE_EXAMINER",
         Step::ExtendReview | Step::Dismiss | Step::Forward | Step::Cancel => "ROLE_NOT_HELD",

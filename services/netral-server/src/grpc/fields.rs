@@ -281,7 +281,9 @@ mod tests {
                 .windows(2)
                 .all(|w| w[0].0 <= w[0].1 && w[0].1 < w[1].0)
         );
-        for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200F}', '\u{FEFF}'] {
+        for c in [
+            '\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200F}', '\u{FEFF}',
+        ] {
             assert!(is_format_character(c), "{c:?}");
         }
         for c in ['a', ' ', '\u{00A0}', 'é', '\u{2028}'] {

@@ -277,7 +277,8 @@ mod tests {
         let long = format!("region_code = \"{}\"", "6".repeat(MAX_FILTER_BYTES));
         assert!(parse(&long).is_err());
         // A range is one field with two operators.
-        let range = "create_time >= \"2024-01-01T00:00:00Z\" AND create_time < \"2025-01-01T00:00:00Z\"";
+        let range =
+            "create_time >= \"2024-01-01T00:00:00Z\" AND create_time < \"2025-01-01T00:00:00Z\"";
         assert!(terms(range).is_ok_and(|t| t.len() == 2));
     }
 
