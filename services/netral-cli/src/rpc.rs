@@ -1,12 +1,15 @@
 //! Calling the audit service: unary calls ride through a database outage with
 //! [`RetryPolicy`] (every audit call is a read, so sending it again is always safe), and a
-//! refusal becomes an error that names the call, the gRPC code and the server's message,
-//! with a hint for the usual causes. Values from the wire (hex hashes, `int64` sizes) are
+//! refusal becomes an error that names the call, the gRPC code, netral's reason (looked up in
+//! `docs/errors.md`) and the server's message, with a hint for the usual causes. Values from the wire (hex hashes, `int64` sizes) are
 //! converted here, refused rather than trusted when malformed.
 
 use std::future::Future;
 
+use netral_server::error::ERROR_DOMAIN;
+use netral_server::reasons::code_name;
 use tonic::{Code, Response, Status};
+use tonic_types::StatusExt;
 
 use crate::retry::RetryPolicy;
 
@@ -24,12 +27,18 @@ where
         .map_err(|status| rpc_error(rpc, &status))
 }
 
-/// A refusal of `rpc` as an error: `GetCheckpoint failed: PERMISSION_DENIED: <message>`,
-/// followed by a hint when the code has a usual cause.
+/// A refusal of `rpc` as an error: `GetCheckpoint failed: PERMISSION_DENIED (NOT_A_PARTY):
+/// <message>`, followed by a hint when the code has a usual cause. The reason is shown as
+/// the server sent it, so a reason newer than this command still shows.
 pub fn rpc_error(rpc: &str, status: &Status) -> anyhow::Error {
     let code = status.code();
     let message = status.message();
     let mut text = format!("{rpc} failed: {}", code_name(code));
+    if let Some(reason) = netral_reason(status) {
+        text.push_str(" (");
+        text.push_str(&reason);
+        text.push(')');
+    }
     if !message.is_empty() {
         text.push_str(": ");
         text.push_str(message);
@@ -58,27 +67,13 @@ fn hint(code: Code) -> Option<&'static str> {
     }
 }
 
-/// The canonical gRPC name of `code`, as the gRPC specification and `grpcurl` spell it.
-pub fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
+/// The `ErrorInfo.reason` of a status netral sent (domain `netral`), if it carries one.
+fn netral_reason(status: &Status) -> Option<String> {
+    status
+        .get_error_details()
+        .error_info()
+        .filter(|info| info.domain == ERROR_DOMAIN && !info.reason.is_empty())
+        .map(|info| info.reason.clone())
 }
 
 /// A hex-encoded SHA-256 hash from the server, or an error naming `what`.
@@ -96,4 +91,35 @@ pub fn non_negative(what: &str, value: i64) -> anyhow::Result<u64> {
 /// A size or sequence number for the wire, which must fit an `int64`.
 pub fn to_wire(what: &str, value: u64) -> anyhow::Result<i64> {
     i64::try_from(value).map_err(|_| anyhow::anyhow!("{what} {value} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use netral_domain::Denial;
+    use netral_server::error::Error;
+
+    use super::*;
+
+    #[test]
+    fn a_refusal_names_the_code_and_netrals_reason() {
+        let status = Status::from(Error::Denied(Denial::NotAParty));
+        let text = rpc_error("GetCaseHistory", &status).to_string();
+        assert!(
+            text.starts_with(
+                "GetCaseHistory failed: PERMISSION_DENIED (NOT_A_PARTY): \
+                 the agency is not a party to this case"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_status_without_error_info_names_the_code_only() {
+        let text = rpc_error("GetCheckpoint", &Status::unavailable("connection refused"));
+        assert!(
+            text.to_string()
+                .starts_with("GetCheckpoint failed: UNAVAILABLE: connection refused"),
+            "{text}"
+        );
+    }
 }

@@ -7,6 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::reason::Reason;
+
 /// Where a case stands. A case starts [`Registered`](CaseState::Registered) and ends in one of
 /// the terminal states; see DESIGN.md, "Case states".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -259,12 +261,12 @@ pub enum TransitionError {
 }
 
 impl TransitionError {
-    /// The stable UPPER_SNAKE reason sent to agencies in `ErrorInfo.reason`.
-    pub const fn reason(&self) -> &'static str {
+    /// The reason sent to agencies in `ErrorInfo.reason`.
+    pub const fn reason(&self) -> Reason {
         match self {
-            Self::CaseClosed { .. } => "CASE_CLOSED",
-            Self::AlreadyRegistered => "ALREADY_REGISTERED",
-            Self::NotAllowed { .. } => "INVALID_TRANSITION",
+            Self::CaseClosed { .. } => Reason::CaseClosed,
+            Self::AlreadyRegistered => Reason::AlreadyRegistered,
+            Self::NotAllowed { .. } => Reason::InvalidTransition,
         }
     }
 }
@@ -468,11 +470,11 @@ mod tests {
     #[test]
     fn refusals_carry_the_reason_sent_to_agencies() {
         let closed = next_state(S::Recorded, A::AddNote).unwrap_err();
-        assert_eq!(closed.reason(), "CASE_CLOSED");
+        assert_eq!(closed.reason().as_str(), "CASE_CLOSED");
         let twice = next_state(S::Forwarded, A::Register).unwrap_err();
-        assert_eq!(twice.reason(), "ALREADY_REGISTERED");
+        assert_eq!(twice.reason().as_str(), "ALREADY_REGISTERED");
         let early = next_state(S::Registered, A::RecommendSanction).unwrap_err();
-        assert_eq!(early.reason(), "INVALID_TRANSITION");
+        assert_eq!(early.reason().as_str(), "INVALID_TRANSITION");
         assert_eq!(
             early.to_string(),
             "RECOMMEND_SANCTION is not allowed in state REGISTERED"

@@ -464,8 +464,9 @@ mod tests {
     fn the_dev_seed_loads_with_every_agency() {
         let dir = Directory::dev_seed().unwrap();
         let expected = "bawaslu-batang-hari bawaslu-hulu-sungai-selatan bawaslu-kalsel \
-            bawaslu-kotabaru bawaslu-oku-selatan bawaslu-ri bkn bpk kasn kemenag kemendagri kemenpan-rb \
-            pemkab-batang-hari pemkab-hulu-sungai-selatan pemkab-kotabaru pemkab-oku-selatan \
+            bawaslu-kotabaru bawaslu-oku-selatan bawaslu-ri bkn bpk kasn kemenag kemendagri \
+            kemenpan-rb pemkab-batang-hari pemkab-hulu-sungai-selatan pemkab-kotabaru \
+            pemkab-oku-selatan \
             pemprov-jambi pemprov-kalsel pemprov-sumsel";
         let expected: Vec<&str> = expected.split_whitespace().collect();
         let ids: Vec<String> = dir.ids().map(ToString::to_string).collect();

@@ -1,12 +1,14 @@
 //! The server's one error type and its one mapping to `google.rpc.Status`.
 //!
 //! Every handler returns [`Error`]; `From<Error> for Status` is the only place where an error
-//! becomes what a calling agency sees: a gRPC code, an `ErrorInfo` with a stable reason in
-//! domain `netral`, and `BadRequest` field violations for invalid input. Storage and other
-//! internal failures are logged here in full and sent as a bare `INTERNAL`.
+//! becomes what a calling agency sees: an `ErrorInfo` with its [`Reason`] in domain `netral`,
+//! the gRPC code [`crate::reasons::code`] gives that reason, `BadRequest` field violations for
+//! invalid input and a `RetryInfo` with every `UNAVAILABLE`. Storage and other internal
+//! failures are logged here in full and sent as a bare `INTERNAL`.
 
 use std::collections::HashMap;
 
+use netral_domain::Reason;
 use netral_domain::case::StepError;
 use netral_domain::policy::Denial;
 use netral_domain::state::TransitionError;
@@ -15,6 +17,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::identity::IdentityError;
+use crate::reasons;
 
 /// The `ErrorInfo.domain` of every error netral sends.
 pub const ERROR_DOMAIN: &str = "netral";
@@ -79,11 +82,11 @@ pub enum Error {
     /// The case's state does not allow the step.
     #[error(transparent)]
     Transition(#[from] TransitionError),
-    /// A fact of the case forbids the step.
+    /// A fact of the case (or of the audit log) forbids the step.
     #[error("{message}")]
     Precondition {
-        /// Stable reason code.
-        reason: &'static str,
+        /// Which fact.
+        reason: Reason,
         /// Human explanation (no personal data).
         message: String,
     },
@@ -109,8 +112,8 @@ pub enum Error {
     /// after the last cursor it received (a slow consumer, a server shutting down).
     #[error("stream ended: {reason}")]
     Resume {
-        /// The stable reason (`INBOX_CONSUMER_TOO_SLOW`, `SHUTTING_DOWN`).
-        reason: &'static str,
+        /// Why ([`Reason::InboxConsumerTooSlow`], [`Reason::ShuttingDown`]).
+        reason: Reason,
         /// What happened, for the agency engineer.
         message: String,
         /// The last cursor the stream sent; empty if it sent none.
@@ -150,13 +153,31 @@ impl Error {
         matches!(self, Self::Unauthenticated(_) | Self::Denied(_))
     }
 
-    /// The stable reason an audit event records for a refusal (`NOT_A_PARTY`,
-    /// `AGENCY_REVOKED`, …): the same as the caller's `ErrorInfo.reason`, never data.
-    pub fn audit_reason(&self) -> String {
+    /// The reason an audit event records for a refusal (`NOT_A_PARTY`, `AGENCY_REVOKED`,
+    /// …): the same as the caller's `ErrorInfo.reason`, never data. `None` for an error that
+    /// is not a refusal.
+    pub fn audit_reason(&self) -> Option<Reason> {
+        self.is_refusal().then(|| self.reason())
+    }
+
+    /// The reason the caller is sent in `ErrorInfo.reason`; its gRPC code is
+    /// [`reasons::code`] of it.
+    pub fn reason(&self) -> Reason {
         match self {
-            Self::Unauthenticated(identity) => identity.reason().to_owned(),
-            Self::Denied(denial) => denial.reason().to_owned(),
-            _ => String::new(),
+            Self::Unauthenticated(identity) => identity.reason(),
+            Self::Denied(denial) => denial.reason(),
+            Self::Invalid(_) => Reason::InvalidArgument,
+            Self::NotFound(_) => Reason::NotFound,
+            Self::StaleEtag => Reason::EtagMismatch,
+            Self::RequestIdReused => Reason::RequestIdReused,
+            Self::DuplicateRegistration => Reason::DuplicateRegistration,
+            Self::Transition(t) => t.reason(),
+            Self::Precondition { reason, .. } | Self::Resume { reason, .. } => *reason,
+            Self::LimitReached { .. } => Reason::CaseLimitReached,
+            Self::Unavailable(_) => Reason::StorageUnavailable,
+            Self::TooManyStreams { .. } => Reason::TooManyStreams,
+            Self::MessageTooLarge { .. } => Reason::MessageTooLarge,
+            Self::Storage(_) | Self::Unexpected(_) => Reason::Internal,
         }
     }
 }
@@ -168,7 +189,7 @@ impl From<StepError> for Error {
             StepError::Transition(t) => Self::Transition(t),
             StepError::Precondition { reason, message } => Self::Precondition { reason, message },
             StepError::Calendar(c) => Self::Precondition {
-                reason: "CALENDAR_NOT_COVERED",
+                reason: Reason::CalendarNotCovered,
                 message: format!("the working-day calendar cannot compute the deadline: {c}"),
             },
             StepError::LimitReached { limit, max } => Self::LimitReached { limit, max },
@@ -192,104 +213,79 @@ impl From<StoreError> for Error {
     }
 }
 
-fn with_info(code: Code, reason: &str, message: impl Into<String>) -> Status {
-    let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new());
-    Status::with_error_details(code, message, details)
+/// An `ErrorInfo` for `reason` in netral's domain, with `metadata`.
+fn info(reason: Reason, metadata: HashMap<String, String>) -> ErrorDetails {
+    ErrorDetails::with_error_info(reason.as_str(), ERROR_DOMAIN, metadata)
 }
 
 impl From<Error> for Status {
     fn from(err: Error) -> Self {
-        match err {
+        let reason = err.reason();
+        let code = reasons::code(reason);
+        let plain = || info(reason, HashMap::new());
+        let (message, mut details) = match err {
             Error::Unauthenticated(identity) => {
                 tracing::info!(
-                    reason = identity.reason(),
+                    reason = reason.as_str(),
                     "unidentified or revoked caller refused"
                 );
-                // A revoked agency is known but no longer allowed; everyone else is unknown.
-                let code = match identity {
-                    IdentityError::Revoked(_) => Code::PermissionDenied,
-                    _ => Code::Unauthenticated,
-                };
-                with_info(code, identity.reason(), identity.to_string())
+                (identity.to_string(), plain())
             }
             Error::Denied(denial) => {
-                tracing::info!(reason = denial.reason(), "call denied by policy");
-                with_info(Code::PermissionDenied, denial.reason(), denial.to_string())
+                tracing::info!(reason = reason.as_str(), "call denied by policy");
+                (denial.to_string(), plain())
             }
             Error::Invalid(violations) => {
-                let mut details =
-                    ErrorDetails::with_error_info("INVALID_ARGUMENT", ERROR_DOMAIN, HashMap::new());
+                let mut details = plain();
                 for v in &violations {
                     details.add_bad_request_violation(v.field.clone(), v.description.clone());
                 }
                 let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
-                let message = format!("invalid request: {}", fields.join(", "));
-                Status::with_error_details(Code::InvalidArgument, message, details)
+                (format!("invalid request: {}", fields.join(", ")), details)
             }
-            Error::NotFound(what) => {
-                with_info(Code::NotFound, "NOT_FOUND", format!("{what} not found"))
-            }
-            Error::StaleEtag => with_info(
-                Code::Aborted,
-                "ETAG_MISMATCH",
-                "the case changed since it was read; read it again and retry with its etag",
+            Error::NotFound(what) => (format!("{what} not found"), plain()),
+            Error::StaleEtag => (
+                "the case changed since it was read; read it again and retry with its etag".into(),
+                plain(),
             ),
-            Error::RequestIdReused => with_info(
-                Code::AlreadyExists,
-                "REQUEST_ID_REUSED",
-                "this request_id was already used for a different request",
+            Error::RequestIdReused => (
+                "this request_id was already used for a different request".into(),
+                plain(),
             ),
-            Error::DuplicateRegistration => with_info(
-                Code::AlreadyExists,
-                "DUPLICATE_REGISTRATION",
-                "your office already registered this subject under this registration number",
+            Error::DuplicateRegistration => (
+                "your office already registered this subject under this registration number".into(),
+                plain(),
             ),
-            Error::Transition(t) => with_info(Code::FailedPrecondition, t.reason(), t.to_string()),
-            Error::Precondition { reason, message } => {
-                with_info(Code::FailedPrecondition, reason, message)
-            }
+            Error::Transition(t) => (t.to_string(), plain()),
+            Error::Precondition { message, .. } => (message, plain()),
             Error::LimitReached { limit, max } => {
                 let metadata = HashMap::from([
                     ("limit".to_owned(), limit.to_owned()),
                     ("max".to_owned(), max.to_string()),
                 ]);
-                let details =
-                    ErrorDetails::with_error_info("CASE_LIMIT_REACHED", ERROR_DOMAIN, metadata);
                 let message = format!("the case already holds the most {limit} allowed ({max})");
-                Status::with_error_details(Code::FailedPrecondition, message, details)
+                (message, info(reason, metadata))
             }
             Error::Unavailable(err) => {
                 tracing::warn!(error = %err, "the database is unavailable");
-                let mut details = ErrorDetails::with_error_info(
-                    "STORAGE_UNAVAILABLE",
-                    ERROR_DOMAIN,
-                    HashMap::new(),
-                );
-                details.set_retry_info(Some(RETRY_AFTER));
-                Status::with_error_details(
-                    Code::Unavailable,
+                (
                     "the database is unavailable and nothing was written; \
-                     send the same request (same request_id) again",
-                    details,
+                     send the same request (same request_id) again"
+                        .into(),
+                    plain(),
                 )
             }
             Error::Resume {
-                reason,
-                message,
-                cursor,
+                message, cursor, ..
             } => {
                 let metadata = HashMap::from([("resume_after_cursor".to_owned(), cursor)]);
-                let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
-                details.set_retry_info(Some(RETRY_AFTER));
-                Status::with_error_details(Code::Unavailable, message, details)
+                (message, info(reason, metadata))
             }
             Error::MessageTooLarge { message, max_bytes } => {
                 let metadata = HashMap::from([
                     ("max_bytes".to_owned(), max_bytes.to_string()),
                     ("message".to_owned(), message.as_str().to_owned()),
                 ]);
-                let details =
-                    ErrorDetails::with_error_info("MESSAGE_TOO_LARGE", ERROR_DOMAIN, metadata);
                 let text = match message {
                     Oversized::Request => format!(
                         "the request is larger than this server accepts ({max_bytes} bytes); \
@@ -300,20 +296,24 @@ impl From<Error> for Status {
                          not sent; ask for less (a smaller page_size, the BASIC view)"
                     ),
                 };
-                Status::with_error_details(Code::ResourceExhausted, text, details)
+                (text, info(reason, metadata))
             }
-            Error::TooManyStreams { max } => with_info(
-                Code::ResourceExhausted,
-                "TOO_MANY_STREAMS",
+            Error::TooManyStreams { max } => (
                 format!(
                     "the agency already holds the most inbox streams allowed ({max}); close one"
                 ),
+                plain(),
             ),
             err @ (Error::Storage(_) | Error::Unexpected(_)) => {
                 // The full chain stays in our logs; the calling agency learns nothing internal.
                 tracing::error!(error = %err, "request failed");
-                with_info(Code::Internal, "INTERNAL", "internal error")
+                ("internal error".into(), plain())
             }
+        };
+        // An outage passes: every UNAVAILABLE says when to send the same request again.
+        if code == Code::Unavailable {
+            details.set_retry_info(Some(RETRY_AFTER));
         }
+        Status::with_error_details(code, message, details)
     }
 }

@@ -8,7 +8,7 @@
 
 use std::str::FromStr;
 
-use netral_domain::AgencyId;
+use netral_domain::{AgencyId, Reason};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 /// The prefix of the URI subject alternative name that carries an agency id, e.g.
@@ -46,15 +46,15 @@ pub enum IdentityError {
 }
 
 impl IdentityError {
-    /// The stable UPPER_SNAKE reason sent to agencies in `ErrorInfo.reason`.
-    pub const fn reason(&self) -> &'static str {
+    /// The reason sent to agencies in `ErrorInfo.reason` and recorded in the audit log.
+    pub const fn reason(&self) -> Reason {
         match self {
-            Self::NoCertificate => "NO_CLIENT_CERTIFICATE",
-            Self::NoAgencyName => "NO_AGENCY_NAME",
-            Self::MalformedCertificate => "MALFORMED_CERTIFICATE",
-            Self::UnknownAgency(_) => "UNKNOWN_AGENCY",
-            Self::Revoked(_) => "AGENCY_REVOKED",
-            Self::CertificateRevoked(_) => "CERTIFICATE_REVOKED",
+            Self::NoCertificate => Reason::NoClientCertificate,
+            Self::NoAgencyName => Reason::NoAgencyName,
+            Self::MalformedCertificate => Reason::MalformedCertificate,
+            Self::UnknownAgency(_) => Reason::UnknownAgency,
+            Self::Revoked(_) => Reason::AgencyRevoked,
+            Self::CertificateRevoked(_) => Reason::CertificateRevoked,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The netral gRPC exchange server as a library: configuration, agency identity from mTLS
 //! client certificates, the directory of agencies, the development PKI, one module per gRPC
-//! service, the single error → `Status` mapping, and [`startup::Application`].
+//! service, the single error → `Status` mapping with the one gRPC code per reason
+//! ([`reasons`]), and [`startup::Application`].
 //!
 //! `main.rs` only parses flags and calls [`startup::Application`]; tests start the same
 //! application on `127.0.0.1:0`.
@@ -20,6 +21,7 @@ pub mod maintenance;
 pub mod metrics;
 pub mod pki;
 pub mod posture;
+pub mod reasons;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

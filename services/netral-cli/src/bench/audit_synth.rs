@@ -18,6 +18,7 @@
 //!   JSON payload; successful events carry the case's subject digest.
 
 use chrono::{DateTime, TimeZone, Utc};
+use netral_domain::Reason;
 use netral_proto::v1::{AuditLeaf, AuditOutcome, CaseState};
 use sha2::{Digest, Sha256};
 
@@ -283,7 +284,7 @@ impl Synth {
             action: action.to_owned(),
             outcome: outcome as i32,
             reason: if denied {
-                ["NOT_A_PARTY", "ROLE_NOT_HELD"][rng.below(2) as usize].to_owned()
+                [Reason::NotAParty, Reason::RoleNotHeld][rng.below(2) as usize].to_string()
             } else {
                 String::new()
             },

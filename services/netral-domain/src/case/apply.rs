@@ -11,6 +11,7 @@ use super::record::{
 use crate::catalogue::{CalendarError, Catalogue, DeadlineStep};
 use crate::ids::{AgencyId, CaseId};
 use crate::policy::{self, AgencyProfile, CaseParties, Denial};
+use crate::reason::Reason;
 use crate::state::{self, Action, CaseState, TransitionError};
 
 /// A step on an existing case, with its validated parameters.
@@ -195,11 +196,11 @@ pub enum StepError {
     #[error(transparent)]
     Transition(#[from] TransitionError),
     /// The step is allowed in this state but a fact of the case forbids it (e.g. lifting a
-    /// block that is not in place). `reason` is a stable UPPER_SNAKE code.
+    /// block that is not in place).
     #[error("{message}")]
     Precondition {
-        /// Stable code sent to agencies.
-        reason: &'static str,
+        /// The reason sent to agencies.
+        reason: Reason,
         /// Human explanation.
         message: String,
     },
@@ -336,7 +337,7 @@ impl CaseRecord {
             Command::ExtendReview { reason } => {
                 if self.review_extended {
                     return Err(precondition(
-                        "REVIEW_ALREADY_EXTENDED",
+                        Reason::ReviewAlreadyExtended,
                         "the review was already extended once",
                     ));
                 }
@@ -390,7 +391,7 @@ impl CaseRecord {
             Command::Acknowledge => {
                 if self.recommendation_acknowledged {
                     return Err(precondition(
-                        "ALREADY_ACKNOWLEDGED",
+                        Reason::AlreadyAcknowledged,
                         "the recommendation was already acknowledged",
                     ));
                 }
@@ -429,7 +430,7 @@ impl CaseRecord {
                 self.require_overdue_ppk(ctx.today)?;
                 if self.personnel_data_blocked {
                     return Err(precondition(
-                        "ALREADY_BLOCKED",
+                        Reason::AlreadyBlocked,
                         "the personnel data is already blocked",
                     ));
                 }
@@ -445,7 +446,7 @@ impl CaseRecord {
             Command::UnblockPersonnelData { reason } => {
                 if !self.personnel_data_blocked {
                     return Err(precondition(
-                        "NOT_BLOCKED",
+                        Reason::NotBlocked,
                         "the personnel data is not blocked",
                     ));
                 }
@@ -465,7 +466,7 @@ impl CaseRecord {
                 self.require_overdue_ppk(ctx.today)?;
                 if !ctx.ppk_is_regional_head {
                     return Err(precondition(
-                        "PPK_NOT_A_REGIONAL_HEAD",
+                        Reason::PpkNotARegionalHead,
                         "a warning letter goes to a regional head; this case's PPK is not one",
                     ));
                 }
@@ -601,7 +602,7 @@ impl CaseRecord {
             Ok(())
         } else {
             Err(precondition(
-                "PPK_NOT_OVERDUE",
+                Reason::PpkNotOverdue,
                 "the PPK's deadline has not passed: there is nothing to escalate",
             ))
         }
@@ -651,7 +652,7 @@ fn close(deadline: &mut Deadline, status: DeadlineStatus, today: NaiveDate) {
     deadline.notice_on = None;
 }
 
-fn precondition(reason: &'static str, message: &str) -> StepError {
+fn precondition(reason: Reason, message: &str) -> StepError {
     StepError::Precondition {
         reason,
         message: message.to_owned(),

@@ -8,10 +8,7 @@
 use super::apply::StepError;
 use super::record::{CaseRecord, ImposedSanction};
 use crate::catalogue::Catalogue;
-
-/// The reason sent to agencies when a decree's disciplinary sanction lies outside what the
-/// recommended track allows.
-pub const SANCTION_OUTSIDE_RECOMMENDED_LEVEL: &str = "SANCTION_OUTSIDE_RECOMMENDED_LEVEL";
+use crate::reason::Reason;
 
 impl CaseRecord {
     /// Refuses `sanctions` when one is a disciplinary sanction whose track the catalogue does
@@ -35,7 +32,7 @@ impl CaseRecord {
                 .decree_allows(recommended, decreed.track)
             {
                 return Err(StepError::Precondition {
-                    reason: SANCTION_OUTSIDE_RECOMMENDED_LEVEL,
+                    reason: Reason::SanctionOutsideRecommendedLevel,
                     message: format!(
                         "{} is a {} sanction; the examiner recommended {recommended}",
                         decreed.code, decreed.track

@@ -4,6 +4,7 @@
 use super::tests::{World, at, ctx, day, sanction_recommended, under_examination, world};
 use super::*;
 use crate::catalogue::{MoralKind, SanctionTrack};
+use crate::reason::Reason;
 use crate::state::CaseState;
 
 /// A case whose examiner (BKN) recommended `track`, e.g. PTDH for party membership.
@@ -65,7 +66,7 @@ fn a_light_decree_for_a_severe_recommendation_is_refused() {
         matches!(
             err,
             StepError::Precondition {
-                reason: SANCTION_OUTSIDE_RECOMMENDED_LEVEL,
+                reason: Reason::SanctionOutsideRecommendedLevel,
                 ..
             }
         ),
@@ -87,7 +88,7 @@ fn a_ptdh_is_not_decreed_where_only_a_severe_level_was_recommended() {
     assert!(matches!(
         err,
         StepError::Precondition {
-            reason: SANCTION_OUTSIDE_RECOMMENDED_LEVEL,
+            reason: Reason::SanctionOutsideRecommendedLevel,
             ..
         }
     ));

@@ -13,7 +13,6 @@ mod notice;
 mod record;
 
 pub use apply::{Command, StepContext, StepError, StepOutcome};
-pub use decree::SANCTION_OUTSIDE_RECOMMENDED_LEVEL;
 pub use notice::{Notice, NoticeContext, NoticePolicy, Raised};
 pub use record::{
     Attachment, CancelReason, CaseLimits, CaseRecord, CaseSize, CaseSource, Deadline,

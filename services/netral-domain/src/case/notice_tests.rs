@@ -7,6 +7,7 @@ use crate::case::{
 };
 use crate::catalogue::DeadlineStep;
 use crate::policy::{Role, RoleGrant};
+use crate::reason::Reason;
 
 fn notice_ctx(y: i32, m: u32, d: u32) -> NoticeContext {
     NoticeContext {
@@ -264,7 +265,7 @@ fn a_block_or_a_warning_needs_an_overdue_ppk() {
     assert!(matches!(
         err,
         StepError::Precondition {
-            reason: "PPK_NOT_OVERDUE",
+            reason: Reason::PpkNotOverdue,
             ..
         }
     ));
@@ -283,7 +284,7 @@ fn a_block_or_a_warning_needs_an_overdue_ppk() {
     assert!(matches!(
         err,
         StepError::Precondition {
-            reason: "PPK_NOT_OVERDUE",
+            reason: Reason::PpkNotOverdue,
             ..
         }
     ));
@@ -295,7 +296,7 @@ fn a_block_or_a_warning_needs_an_overdue_ppk() {
     assert!(matches!(
         err,
         StepError::Precondition {
-            reason: "PPK_NOT_A_REGIONAL_HEAD",
+            reason: Reason::PpkNotARegionalHead,
             ..
         }
     ));

@@ -6,6 +6,7 @@ use super::*;
 use crate::catalogue::{Catalogue, DeadlineStep, ElectionKind, SanctionLevel, SanctionTrack};
 use crate::ids::{CaseId, Nip, SubjectId};
 use crate::policy::{AgencyProfile, Denial, Role, RoleGrant};
+use crate::reason::Reason;
 use crate::state::{Action, CaseState, TransitionError};
 
 pub(crate) fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -259,7 +260,7 @@ fn a_block_is_lifted_when_bkn_records_the_sanction() {
     assert!(matches!(
         err,
         StepError::Precondition {
-            reason: "ALREADY_BLOCKED",
+            reason: Reason::AlreadyBlocked,
             ..
         }
     ));
@@ -305,7 +306,7 @@ fn unblocking_what_is_not_blocked_is_refused() {
     assert!(matches!(
         err,
         StepError::Precondition {
-            reason: "NOT_BLOCKED",
+            reason: Reason::NotBlocked,
             ..
         }
     ));
@@ -365,7 +366,7 @@ fn the_review_can_be_extended_once() {
     assert!(matches!(
         err,
         StepError::Precondition {
-            reason: "REVIEW_ALREADY_EXTENDED",
+            reason: Reason::ReviewAlreadyExtended,
             ..
         }
     ));

@@ -16,6 +16,7 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 
 use crate::ids::{AgencyId, RegionCode};
+use crate::reason::Reason;
 use crate::state::{Action, CaseState, UnknownName};
 
 mod reads;
@@ -246,18 +247,18 @@ pub enum Denial {
 }
 
 impl Denial {
-    /// The stable UPPER_SNAKE reason sent to agencies in `ErrorInfo.reason`.
-    pub const fn reason(&self) -> &'static str {
+    /// The reason sent to agencies in `ErrorInfo.reason` and recorded in the audit log.
+    pub const fn reason(&self) -> Reason {
         match self {
-            Self::RoleNotHeld { .. } => "ROLE_NOT_HELD",
-            Self::OutsideJurisdiction => "OUTSIDE_JURISDICTION",
-            Self::NotAParty => "NOT_A_PARTY",
-            Self::CaseNotAccessible => "CASE_NOT_ACCESSIBLE",
-            Self::NotOwnInbox => "NOT_OWN_INBOX",
-            Self::NotTheExaminer => "NOT_THE_EXAMINER",
-            Self::NoExaminerOnDate { .. } => "NO_EXAMINER_ON_DATE",
-            Self::AmbiguousExaminer { .. } => "AMBIGUOUS_EXAMINER",
-            Self::NetralOnly => "NETRAL_ONLY",
+            Self::RoleNotHeld { .. } => Reason::RoleNotHeld,
+            Self::OutsideJurisdiction => Reason::OutsideJurisdiction,
+            Self::NotAParty => Reason::NotAParty,
+            Self::CaseNotAccessible => Reason::CaseNotAccessible,
+            Self::NotOwnInbox => Reason::NotOwnInbox,
+            Self::NotTheExaminer => Reason::NotTheExaminer,
+            Self::NoExaminerOnDate { .. } => Reason::NoExaminerOnDate,
+            Self::AmbiguousExaminer { .. } => Reason::AmbiguousExaminer,
+            Self::NetralOnly => Reason::NetralOnly,
         }
     }
 }

@@ -799,7 +799,10 @@ fn no_examiner_before_kasn_existed_or_in_an_empty_directory() {
         agency("bkn", None, &[since(Role::Examiner, "2024-09-01")]),
     ];
     assert_eq!(
-        examiner_on(&gap, day("2024-08-26")).unwrap_err().reason(),
+        examiner_on(&gap, day("2024-08-26"))
+            .unwrap_err()
+            .reason()
+            .as_str(),
         "NO_EXAMINER_ON_DATE"
     );
     assert_eq!(
@@ -834,7 +837,7 @@ fn denials_carry_the_reason_sent_to_agencies() {
         (Denial::AmbiguousExaminer { date }, "AMBIGUOUS_EXAMINER"),
     ];
     for (denial, reason) in reasons {
-        assert_eq!(denial.reason(), reason, "{denial}");
+        assert_eq!(denial.reason().as_str(), reason, "{denial}");
     }
     assert_eq!(
         Denial::RoleNotHeld {

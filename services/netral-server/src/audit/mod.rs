@@ -15,7 +15,7 @@ pub use origin::Origin;
 
 use std::sync::Arc;
 
-use netral_domain::{AgencyId, CaseId};
+use netral_domain::{AgencyId, CaseId, Reason};
 use netral_proto::v1 as pb;
 use netral_store::Store;
 
@@ -114,10 +114,9 @@ impl Auditor {
             Error::Unauthenticated(_) => pb::AuditOutcome::Unauthenticated,
             _ => pb::AuditOutcome::Denied,
         };
-        let reason = error.audit_reason();
         let event = Event {
             case,
-            reason: &reason,
+            reason: error.audit_reason().map_or("", Reason::as_str),
             ..Event::new(method, outcome, self.clock.now(), origin)
         };
         let event = match actor {

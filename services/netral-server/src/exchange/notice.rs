@@ -9,9 +9,9 @@
 //! commit and answer replays instead of applying again.
 
 use chrono::{DateTime, Utc};
-use netral_domain::AgencyId;
 use netral_domain::case::{CaseRecord, NoticeContext, NoticePolicy, Raised};
 use netral_domain::inbox::{RoleHolders, notice_recipients};
+use netral_domain::{AgencyId, Reason};
 use netral_proto::v1 as pb;
 use netral_store::{
     Applied, CaseView, DueNotice, ExecuteError, Executed, InboxRecord, MutationMeta,
@@ -100,7 +100,7 @@ impl Exchange {
             )),
             Ok(Executed::Replayed(_))
             | Err(ExecuteError::Step(Error::Precondition {
-                reason: NOTHING_DUE,
+                reason: Reason::NothingDue,
                 ..
             })) => Ok(RaiseOutcome::NothingDue),
             Err(ExecuteError::Store(netral_store::StoreError::StaleEtag)) => {
@@ -170,11 +170,9 @@ fn notice_applied(
 }
 
 /// The refusal of a raise with nothing due (never sent to an agency).
-const NOTHING_DUE: &str = "NOTHING_DUE";
-
 fn nothing_due() -> Error {
     Error::Precondition {
-        reason: NOTHING_DUE,
+        reason: Reason::NothingDue,
         message: "no notice is due on this deadline".into(),
     }
 }

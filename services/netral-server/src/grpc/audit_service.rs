@@ -10,8 +10,8 @@
 use std::pin::Pin;
 
 use futures::Stream;
-use netral_domain::CaseId;
 use netral_domain::policy::{Denial, Role};
+use netral_domain::{CaseId, Reason};
 use netral_proto::v1 as pb;
 use netral_proto::v1::audit_service_server::AuditService;
 use netral_store::CaseView;
@@ -157,7 +157,7 @@ impl AuditApi {
                 .await?;
             if events.len() + rows.len() > MAX_HISTORY {
                 return Err(Error::Precondition {
-                    reason: "HISTORY_TOO_LONG",
+                    reason: Reason::HistoryTooLong,
                     message: format!(
                         "the case has more than {MAX_HISTORY} events; page through them with \
                          ListAuditEvents and filter case = \"cases/{case}\""
@@ -333,7 +333,7 @@ fn proof_error(refusal: ProofRefusal) -> Error {
     match refusal {
         ProofRefusal::Request(err) => Error::invalid("tree_size", err.to_string()),
         ProofRefusal::BeyondHead { head } => Error::Precondition {
-            reason: "TREE_SIZE_BEYOND_LOG",
+            reason: Reason::TreeSizeBeyondLog,
             message: format!(
                 "the log holds {head} sequenced events; ask for a signed checkpoint's size"
             ),

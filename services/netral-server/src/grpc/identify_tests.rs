@@ -1,6 +1,7 @@
 //! Tests of the identity layer: certificates parsed once and checked per call, the dev
 //! header only in insecure mode, refusals answered and audited, health left open.
 
+use netral_domain::Reason;
 use std::convert::Infallible;
 
 use netral_store::{Revocation, Revoked, Store};
@@ -92,14 +93,14 @@ async fn a_certificate_is_resolved_per_call_and_parsed_once() {
     let pemkab = certificate("pemkab-kotabaru");
     assert_eq!(
         identify.caller(Some(&pemkab), &none).unwrap_err().reason(),
-        "AGENCY_REVOKED"
+        Reason::AgencyRevoked
     );
     assert_eq!(
         identify
             .caller(Some(&certificate("pemkab-atlantis")), &none)
             .unwrap_err()
             .reason(),
-        "UNKNOWN_AGENCY"
+        Reason::UnknownAgency
     );
     assert_eq!(
         identify.caller(None, &none).unwrap_err(),

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use futures::Stream;
-use netral_domain::AgencyId;
+use netral_domain::{AgencyId, Reason};
 use netral_proto::v1 as pb;
 use netral_store::{InboxQuery, Store};
 use tokio::sync::{mpsc, watch};
@@ -168,7 +168,7 @@ impl Pump {
         }
     }
 
-    fn resume(&self, reason: &'static str, message: &str) -> Stop {
+    fn resume(&self, reason: Reason, message: &str) -> Stop {
         Stop::With(Error::Resume {
             reason,
             message: message.to_owned(),
@@ -185,7 +185,7 @@ impl Pump {
         loop {
             if *self.closing.borrow() || self.closing.has_changed().is_err() {
                 return Err(self.resume(
-                    "SHUTTING_DOWN",
+                    Reason::ShuttingDown,
                     "the server is shutting down; resume from the last cursor",
                 ));
             }
@@ -246,7 +246,7 @@ impl Pump {
         };
         match permit {
             None => Err(self.resume(
-                "SHUTTING_DOWN",
+                Reason::ShuttingDown,
                 "the server is shutting down; resume from the last cursor",
             )),
             Some(Ok(Ok(permit))) => {
@@ -260,7 +260,7 @@ impl Pump {
                     "an inbox consumer read too slowly and was cut off"
                 );
                 Err(self.resume(
-                    "INBOX_CONSUMER_TOO_SLOW",
+                    Reason::InboxConsumerTooSlow,
                     "the stream's buffer stayed full too long; resume from the last cursor received",
                 ))
             }
