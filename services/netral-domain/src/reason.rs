@@ -241,7 +241,7 @@ reasons! {
     }
     ShuttingDown = "SHUTTING_DOWN" {
         description: "The server is shutting down (a rolling restart) and ended an inbox stream; ErrorInfo metadata `resume_after_cursor` names the last message it sent (empty if none), and a `RetryInfo` detail gives the delay.",
-        what_to_do: "After the delay, open `WatchInbox` again with `after_cursor` set to the last cursor you received; another replica answers.",
+        what_to_do: "After the delay, open `WatchInbox` again with `after_cursor` set to the last cursor you received: another replica, or this one once restarted, answers.",
     }
     InboxConsumerTooSlow = "INBOX_CONSUMER_TOO_SLOW" {
         description: "An inbox stream's buffer stayed full longer than the slow-consumer timeout, so the stream was cut off; ErrorInfo metadata `resume_after_cursor` names the last message sent, and a `RetryInfo` detail gives the delay.",
