@@ -14,7 +14,7 @@ use netral_domain::case::{CaseLimits, CaseRecord, Command, NewCase, NoticePolicy
 use netral_domain::inbox::{RoleHolders, step_recipients};
 use netral_domain::{Action, AgencyProfile, CaseId, Catalogue};
 use netral_proto::v1 as pb;
-use netral_store::{Applied, CaseView, ExecuteError, Executed, InboxRecord, MutationMeta, Store};
+use netral_store::{Applied, ExecuteError, Executed, InboxRecord, MutationMeta, Store};
 use prost::Message;
 use sha2::{Digest, Sha256};
 
@@ -148,11 +148,11 @@ impl Exchange {
     /// its existence nor its version; a refused caller never takes a writer's turn. The step
     /// asks again inside its transaction, on the case as it then is.
     async fn admit(&self, meta: &MutationMeta, rules: &Rules, action: Action) -> Result<(), Error> {
-        let current = self.store.get_case(meta.case_id, CaseView::Basic).await?;
-        let case =
-            crate::grpc::readable(&rules.actor, current.as_ref(), Clock::date_of(rules.now))?;
-        let regional = rules.is_regional_head(&case.filing.ppk);
-        case.authorize(action, &rules.context(regional))?;
+        let today = Clock::date_of(rules.now);
+        let parties = self.store.case_parties(meta.case_id).await?;
+        let parties = crate::grpc::readable_parties(&rules.actor, parties, today)?;
+        let regional = rules.is_regional_head(&parties.ppk);
+        CaseRecord::authorize_parties(parties, action, &rules.context(regional))?;
         Ok(())
     }
 

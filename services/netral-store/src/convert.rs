@@ -98,6 +98,27 @@ fn agency(s: &str, column: &str) -> Result<AgencyId, StoreError> {
     parse(s, "cases", column)
 }
 
+/// What the policy needs of the case stored in `row` (its parties and where it stands), read
+/// from the case's own row alone.
+pub(crate) fn parties_from_row(
+    row: &cases::Model,
+) -> Result<netral_domain::policy::CaseParties, StoreError> {
+    const T: &str = "cases";
+    Ok(netral_domain::policy::CaseParties {
+        region: parse(&row.region_code, T, "region_code")?,
+        reporting_office: agency(&row.reporting_office, "reporting_office")?,
+        examiner: row
+            .examiner
+            .as_deref()
+            .map(|a| agency(a, "examiner"))
+            .transpose()?,
+        forwarded_on: row.forwarded_on,
+        ppk: agency(&row.ppk, "ppk")?,
+        state: parse(&row.state, T, "state")?,
+        recommended: row.recommendation.is_some(),
+    })
+}
+
 /// The record stored in `row` and its `subject` row, without its child records (the lists
 /// are empty, `size` counts them): [`crate::children::fill`] reads those. The flag says
 /// whether the case has imposed sanctions to read.

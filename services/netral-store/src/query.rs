@@ -262,6 +262,21 @@ impl Store {
         Ok(load_case(&self.db, id, view).await?.map(|(case, _)| case))
     }
 
+    /// The parties of the case `id` and where it stands, as the policy needs them, or `None`
+    /// if there is no such case: one read of the case's own row (no subject, no child
+    /// records), for the policy's question before a step queues for its transaction.
+    pub async fn case_parties(
+        &self,
+        id: CaseId,
+    ) -> Result<Option<netral_domain::policy::CaseParties>, StoreError> {
+        let row = cases::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await?;
+        row.as_ref()
+            .map(crate::convert::parties_from_row)
+            .transpose()
+    }
+
     /// The other cases `office` registered under `number` than `id`: the cases one report
     /// gave rise to (one per ASN named in it), in registration order. One range read of
     /// `idx_cases_registration` (number, office).

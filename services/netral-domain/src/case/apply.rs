@@ -320,7 +320,16 @@ impl CaseRecord {
         action: Action,
         ctx: &StepContext<'_>,
     ) -> Result<Option<AgencyId>, StepError> {
-        let mut parties = self.parties();
+        Self::authorize_parties(self.parties(), action, ctx)
+    }
+
+    /// [`Self::authorize`] on a case known only by its parties (the server's question before
+    /// the step, which reads no more of the case than that).
+    pub fn authorize_parties(
+        mut parties: CaseParties,
+        action: Action,
+        ctx: &StepContext<'_>,
+    ) -> Result<Option<AgencyId>, StepError> {
         policy::may_read_case(ctx.actor, &parties, ctx.today)?;
         let handed_over_from =
             policy::examiner_hand_over(ctx.actor, action, &parties, ctx.examiner_today, ctx.today);

@@ -97,11 +97,21 @@ pub fn readable<'a>(
     case: Option<&'a netral_domain::case::CaseRecord>,
     today: chrono::NaiveDate,
 ) -> Result<&'a netral_domain::case::CaseRecord, Error> {
+    readable_parties(actor, case.map(|c| c.parties()), today)?;
+    case.ok_or_else(|| Error::NotFound("case".into()))
+}
+
+/// [`readable`] for a case known by its parties alone (`None`: no such case).
+pub fn readable_parties(
+    actor: &netral_domain::AgencyProfile,
+    parties: Option<netral_domain::policy::CaseParties>,
+    today: chrono::NaiveDate,
+) -> Result<netral_domain::policy::CaseParties, Error> {
     use netral_domain::policy;
-    match case {
-        Some(case) => {
-            policy::may_read_case(actor, &case.parties(), today)?;
-            Ok(case)
+    match parties {
+        Some(parties) => {
+            policy::may_read_case(actor, &parties, today)?;
+            Ok(parties)
         }
         None if policy::list_scope(actor, today).is_everything() => {
             Err(Error::NotFound("case".into()))
