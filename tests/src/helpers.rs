@@ -136,15 +136,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         expected,
         "the test server runs on the wrong database"
     );
-    let (shutdown, stop) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let stopped = async move {
-            let _ = stop.await;
-        };
-        if let Err(err) = app.run_until(stopped).await {
-            panic!("the test server failed while running: {err}");
-        }
-    });
+    let shutdown = serve(app, "the test server");
     TestApp {
         addr,
         pki_dir,
@@ -159,6 +151,21 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         _database: database,
         _data_dir: data_dir,
     }
+}
+
+/// Runs `app` in the background until the returned sender is used or dropped; `what` names
+/// it in the panic if it fails while running.
+fn serve(app: Application, what: &'static str) -> oneshot::Sender<()> {
+    let (shutdown, stop) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stop.await;
+        };
+        if let Err(err) = app.run_until(stopped).await {
+            panic!("{what} failed while running: {err}");
+        }
+    });
+    shutdown
 }
 
 /// [`DEFAULT_NOW`] as an instant.
@@ -178,38 +185,29 @@ impl TestApp {
     /// The deadline engine of a second replica on the same database, settings and clock: its
     /// own pool and writer lanes, as another server process would have.
     pub async fn replica_engine(&self) -> DeadlineEngine {
+        self.build_replica().await.deadline_engine().clone()
+    }
+
+    /// A second server built from the same settings (database, directory file, dev PKI,
+    /// audit keys) and clock, on a port of its own, not yet serving.
+    async fn build_replica(&self) -> Application {
         let mut settings = self.settings.clone();
         settings.listen = "127.0.0.1:0".parse().expect("a loopback address");
         settings.database.url = Some(self.database_url.clone());
-        let replica = Application::build_with_clock(settings, self.clock.clone())
+        Application::build_with_clock(settings, self.clock.clone())
             .await
-            .unwrap_or_else(|err| panic!("the second replica failed to start: {err}"));
-        replica.deadline_engine().clone()
+            .unwrap_or_else(|err| panic!("the second replica failed to start: {err}"))
     }
 
     /// A second replica serving on its own port, built from the same settings (database,
     /// directory file, dev PKI, audit keys) and clock, as another server process would be;
     /// stopped when dropped.
     pub async fn spawn_replica(&self) -> Replica {
-        let mut settings = self.settings.clone();
-        settings.listen = "127.0.0.1:0".parse().expect("a loopback address");
-        settings.database.url = Some(self.database_url.clone());
-        let replica = Application::build_with_clock(settings, self.clock.clone())
-            .await
-            .unwrap_or_else(|err| panic!("the second replica failed to start: {err}"));
+        let replica = self.build_replica().await;
         let addr = replica.local_addr();
-        let (shutdown, stop) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let stopped = async move {
-                let _ = stop.await;
-            };
-            if let Err(err) = replica.run_until(stopped).await {
-                panic!("the second replica failed while running: {err}");
-            }
-        });
         Replica {
             addr,
-            shutdown: Some(shutdown),
+            shutdown: Some(serve(replica, "the second replica")),
         }
     }
 

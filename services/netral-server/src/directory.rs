@@ -26,6 +26,7 @@ pub use refresh::{DirectoryRefresh, RefreshReport};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use netral_domain::catalogue::RegionCatalogue;
@@ -77,8 +78,9 @@ impl DirectoryEntry {
 pub struct Directory {
     /// Where the directory came from (a file path, or the bundled seed), for error messages.
     origin: String,
-    /// The entries; a `BTreeMap` so listings are in a stable order.
-    entries: BTreeMap<AgencyId, DirectoryEntry>,
+    /// The entries; a `BTreeMap` so listings are in a stable order. Shared, so that a call's
+    /// resolved caller holds its entry without copying it (see [`Directory::resolve_shared`]).
+    entries: BTreeMap<AgencyId, Arc<DirectoryEntry>>,
     /// The certificates revoked one by one (a leaked key) while their agency stays active:
     /// empty in a directory read from its file, filled by [`Directory::with_revocations`].
     revoked_certificates: BTreeSet<netral_store::CertificateFingerprint>,
@@ -202,7 +204,8 @@ impl Directory {
                         "reserved for netral's own steps (the deadline engine)".to_owned(),
                     ));
                 }
-                overlapping_examiner(&entry, entries.values()).map_or(Ok(entry), Err)
+                let others = entries.values().map(Arc::as_ref);
+                overlapping_examiner(&entry, others).map_or(Ok(entry), Err)
             });
             let entry = checked.map_err(|(field, reason)| DirectoryError::Invalid {
                 origin: origin.to_owned(),
@@ -210,7 +213,7 @@ impl Directory {
                 field,
                 reason,
             })?;
-            entries.insert(entry.id().clone(), entry);
+            entries.insert(entry.id().clone(), Arc::new(entry));
         }
         Ok(Self {
             origin: origin.to_owned(),
@@ -244,13 +247,19 @@ impl Directory {
 
     /// The entry for `id`, revoked or not.
     pub fn get(&self, id: &AgencyId) -> Option<&DirectoryEntry> {
-        self.entries.get(id)
+        self.entries.get(id).map(Arc::as_ref)
     }
 
     /// The entry for a caller, refusing unknown agencies and any agency with a revocation
     /// date, even one still in the future: a scheduled revocation is honoured early rather
     /// than late. Use [`Directory::resolve_at`] to honour the date exactly.
     pub fn resolve(&self, id: &AgencyId) -> Result<&DirectoryEntry, IdentityError> {
+        self.resolve_shared(id).map(Arc::as_ref)
+    }
+
+    /// [`Directory::resolve`], answering the shared entry itself: what a call's caller holds
+    /// (one reference count, no copy of its grants and names on every call).
+    pub fn resolve_shared(&self, id: &AgencyId) -> Result<&Arc<DirectoryEntry>, IdentityError> {
         let entry = self.known(id)?;
         match entry.revoked_at {
             Some(_) => Err(IdentityError::Revoked(id.clone())),
@@ -275,7 +284,7 @@ impl Directory {
 
     /// Every entry, ordered by id.
     pub fn iter(&self) -> impl Iterator<Item = &DirectoryEntry> + '_ {
-        self.entries.values()
+        self.entries.values().map(Arc::as_ref)
     }
 
     /// Every agency as the store records it (what `Store::sync_directory` takes).
@@ -312,7 +321,7 @@ impl Directory {
     }
 
     /// The entry for `id`, or `UnknownAgency`.
-    fn known(&self, id: &AgencyId) -> Result<&DirectoryEntry, IdentityError> {
+    fn known(&self, id: &AgencyId) -> Result<&Arc<DirectoryEntry>, IdentityError> {
         self.entries
             .get(id)
             .ok_or_else(|| IdentityError::UnknownAgency(id.clone()))

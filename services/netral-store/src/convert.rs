@@ -131,11 +131,13 @@ pub(crate) fn case_from_rows(
     if row.subject_id != subject.id {
         return Err(StoreError::corrupt(T, "subject_id"));
     }
+    // The columns the policy reads, parsed once, the same way for both readers.
+    let parties = parties_from_row(&row)?;
     let filing = NewCase {
         registration_number: row.registration_number,
-        ppk: agency(&row.ppk, "ppk")?,
+        ppk: parties.ppk,
         subject: subject_from_row(subject)?,
-        region: parse(&row.region_code, T, "region_code")?,
+        region: parties.region,
         election: Election {
             kind: decode(&row.election_kind, T, "election_kind")?,
             year: row.election_year,
@@ -153,17 +155,13 @@ pub(crate) fn case_from_rows(
     let case = CaseRecord {
         id: parse::<CaseId>(&row.id, T, "id")?,
         version: row.version,
-        state: parse(&row.state, T, "state")?,
+        state: parties.state,
         created_at: row.created_at,
         updated_at: row.updated_at,
-        reporting_office: agency(&row.reporting_office, "reporting_office")?,
-        examiner: row
-            .examiner
-            .as_deref()
-            .map(|a| agency(a, "examiner"))
-            .transpose()?,
+        reporting_office: parties.reporting_office,
+        examiner: parties.examiner,
         filing,
-        forwarded_on: row.forwarded_on,
+        forwarded_on: parties.forwarded_on,
         forward_letter_number: row.forward_letter_number,
         review_extended: row.review_extended,
         recommendation: row

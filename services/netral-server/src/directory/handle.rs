@@ -88,7 +88,8 @@ impl Directory {
         for revocation in revocations {
             match &revocation.revoked {
                 Revoked::Agency(id) => {
-                    if let Some(entry) = applied.entries.get_mut(id) {
+                    if let Some(shared) = applied.entries.get_mut(id) {
+                        let entry = Arc::make_mut(shared);
                         let at = revocation.revoked_at;
                         entry.revoked_at = Some(entry.revoked_at.map_or(at, |r| r.min(at)));
                     }

@@ -73,9 +73,8 @@ impl Identify {
                 .ok_or(IdentityError::NoCertificate)?
                 .parse()
                 .map_err(|_| IdentityError::MalformedCertificate)?;
-            let entry = directory.resolve(&id)?;
             return Ok(Caller {
-                entry: Arc::new(entry.clone()),
+                entry: directory.resolve_shared(&id)?.clone(),
                 certificate: None,
             });
         }
@@ -83,9 +82,8 @@ impl Identify {
         let fingerprint = CertificateFingerprint::of_der(leaf);
         let named = self.name_of(fingerprint, leaf);
         directory.check_certificate(&fingerprint, named.as_ref().ok())?;
-        let entry = directory.resolve(&named?)?;
         Ok(Caller {
-            entry: Arc::new(entry.clone()),
+            entry: directory.resolve_shared(&named?)?.clone(),
             certificate: Some(fingerprint),
         })
     }

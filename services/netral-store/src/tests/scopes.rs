@@ -2,7 +2,8 @@
 //! agency can have and cases at every stage, in and out of its jurisdiction, `ListCases`
 //! lists exactly the cases [`ListScope::includes`] (and so `GetCase`) lets it read.
 
-use netral_domain::case::CaseRecord;
+use netral_domain::Action;
+use netral_domain::case::{CaseRecord, StepOutcome};
 use netral_domain::policy::ListScope;
 use netral_domain::state::CaseState;
 
@@ -48,15 +49,8 @@ async fn each_scope_lists_exactly_the_cases_it_may_read() {
             for (j, state) in stages.into_iter().enumerate() {
                 let n = u32::try_from(10 * i + j).unwrap();
                 let case = case_at(n, region, office, ppk, state);
-                let (stored, outcome) = (
-                    case.clone(),
-                    netral_domain::case::StepOutcome::new(
-                        netral_domain::Action::Register,
-                        state,
-                        state,
-                    ),
-                );
-                store_as_registration(&db.store, stored, outcome)
+                let outcome = StepOutcome::new(Action::Register, state, state);
+                store_as_registration(&db.store, case.clone(), outcome)
                     .await
                     .unwrap();
                 cases.push(case);
