@@ -34,5 +34,6 @@ mod promises;
 mod registration_numbers;
 mod revocation;
 mod stats;
+mod traces;
 mod validation;
 mod validation_steps;

@@ -96,7 +96,7 @@ pub async fn spawn_app() -> TestApp {
 /// `settings.directory.file` at its own directory) before the server is built.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        netral_server::telemetry::init();
+        netral_server::telemetry::init_for_tests();
     }
     let data_dir = tempfile::Builder::new()
         .prefix("netral-e2e-")

@@ -1,6 +1,6 @@
-//! A real OTLP/gRPC metrics receiver on `127.0.0.1:0` (the collector service of
+//! A real OTLP/gRPC receiver on `127.0.0.1:0` (the metrics and trace collector services of
 //! `opentelemetry-proto`): the server under test exports to it as to any collector, and the
-//! test reads back the latest value of a metric.
+//! test reads back the latest value of a metric, or every span received.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -10,6 +10,12 @@ use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::
 };
 use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
@@ -32,11 +38,54 @@ impl MetricsService for Received {
     }
 }
 
+/// Every trace export received, oldest first.
+#[derive(Clone, Default)]
+struct Traces(Arc<Mutex<Vec<ExportTraceServiceRequest>>>);
+
+#[tonic::async_trait]
+impl TraceService for Traces {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        self.0.lock().unwrap().push(request.into_inner());
+        Ok(Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+/// One span as received, in the terms the tests ask about (ids in lower-case hex).
+#[derive(Debug, Clone)]
+pub struct ReceivedSpan {
+    /// Its trace.
+    pub trace_id: String,
+    /// Its own id.
+    pub span_id: String,
+    /// Its parent's id; empty for a root.
+    pub parent_span_id: String,
+    /// Its name (`netral.v1.CaseService/ForwardCase`, `transaction`, …).
+    pub name: String,
+    /// Its string and integer attributes, as text.
+    pub attributes: Vec<(String, String)>,
+    /// The `(trace id, span id)` of every span it links to.
+    pub links: Vec<(String, String)>,
+}
+
+impl ReceivedSpan {
+    /// The attribute `key`, if set.
+    pub fn attribute(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// The receiver; stops when dropped.
 pub struct OtlpReceiver {
     /// Where it listens: give `http://{addr}` to the exporter.
     pub addr: SocketAddr,
     received: Received,
+    traces: Traces,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -52,17 +101,21 @@ impl OtlpReceiver {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let received = Received::default();
-        let service = MetricsServiceServer::new(received.clone());
+        let traces = Traces::default();
+        let metrics = MetricsServiceServer::new(received.clone());
+        let trace = TraceServiceServer::new(traces.clone());
         let task = tokio::spawn(async move {
             let incoming = tonic::transport::server::TcpIncoming::from(listener);
             let _ = tonic::transport::Server::builder()
-                .add_service(service)
+                .add_service(metrics)
+                .add_service(trace)
                 .serve_with_incoming(incoming)
                 .await;
         });
         Self {
             addr,
             received,
+            traces,
             task,
         }
     }
@@ -130,5 +183,54 @@ impl OtlpReceiver {
                 Value::StringValue(s) => Some(s.clone()),
                 _ => None,
             })
+    }
+}
+
+impl OtlpReceiver {
+    /// Every span received so far.
+    pub fn spans(&self) -> Vec<ReceivedSpan> {
+        let text = |v: &Option<opentelemetry_proto::tonic::common::v1::AnyValue>| match v
+            .as_ref()
+            .and_then(|v| v.value.as_ref())
+        {
+            Some(Value::StringValue(s)) => s.clone(),
+            Some(Value::IntValue(i)) => i.to_string(),
+            Some(Value::BoolValue(b)) => b.to_string(),
+            Some(Value::DoubleValue(d)) => d.to_string(),
+            _ => String::new(),
+        };
+        let received = self.traces.0.lock().unwrap();
+        received
+            .iter()
+            .flat_map(|r| &r.resource_spans)
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+            .map(|span| ReceivedSpan {
+                trace_id: hex::encode(&span.trace_id),
+                span_id: hex::encode(&span.span_id),
+                parent_span_id: hex::encode(&span.parent_span_id),
+                name: span.name.clone(),
+                attributes: span
+                    .attributes
+                    .iter()
+                    .map(|kv| (kv.key.clone(), text(&kv.value)))
+                    .collect(),
+                links: span
+                    .links
+                    .iter()
+                    .map(|l| (hex::encode(&l.trace_id), hex::encode(&l.span_id)))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Everything received (traces and metrics) as text, for searching it for data that
+    /// must never be there.
+    pub fn everything_as_text(&self) -> String {
+        format!(
+            "{:?}\n{:?}",
+            self.traces.0.lock().unwrap(),
+            self.received.0.lock().unwrap()
+        )
     }
 }

@@ -59,12 +59,29 @@ impl CrashSite {
 
     /// Starts the server on this site and waits until it accepts calls.
     pub async fn start(&self) -> ServerProcess {
+        self.start_with(&[], None).await
+    }
+
+    /// [`Self::start`] with more environment variables (see `netral-crash-server`), writing
+    /// its standard error to `log` when given (appending: a restart adds to it).
+    pub async fn start_with(&self, env: &[(&str, &str)], log: Option<&Path>) -> ServerProcess {
         let addr_file = self.dir.path().join("addr");
         let _ = std::fs::remove_file(&addr_file);
         let mut command = Command::new(&self.binary);
         command
             .env("NETRAL_CRASH_DATA_DIR", self.dir.path())
+            // Quiet unless a test asks for more (its log goes to the test's own output).
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .kill_on_drop(true);
+        if let Some(log) = log {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("cannot open the server's log file");
+            command.stderr(file);
+        }
         if let Some(url) = self.database.url() {
             command.env("NETRAL_CRASH_DATABASE_URL", url);
         }
@@ -115,6 +132,27 @@ impl ServerProcess {
             .connect()
             .await
             .unwrap_or_else(|err| panic!("{agency} cannot connect: {err:?}"))
+    }
+
+    /// SIGTERM, then waits for the process to end: it drains its calls and flushes its
+    /// telemetry first.
+    pub async fn terminate(mut self) {
+        if let Some(pid) = self.child.id() {
+            let sent = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .expect("cannot run kill");
+            assert!(sent.success(), "kill -TERM {pid} failed");
+        }
+        tokio::time::timeout(PATIENCE * 3, self.child.wait())
+            .await
+            .expect("the server did not stop after SIGTERM")
+            .expect("cannot wait for the server");
+    }
+
+    /// A channel to the server as `agency` (any service's client).
+    pub async fn channel_for(&self, agency: &str) -> Channel {
+        self.channel(agency).await
     }
 
     /// SIGKILL: no drain, no checkpoint, no goodbye.

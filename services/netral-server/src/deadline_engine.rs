@@ -11,6 +11,7 @@
 //! injectable [`Clock`].
 
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 use futures::StreamExt;
 use netral_domain::case::NoticePolicy;
@@ -117,6 +118,13 @@ impl DeadlineEngine {
     /// A deadline whose next rung is due too (a catch-up) climbs it in the next round of
     /// the same scan.
     pub async fn scan(&self) -> Result<ScanReport, Error> {
+        self.scan_once()
+            .instrument(tracing::info_span!("deadline scan"))
+            .await
+    }
+
+    /// [`Self::scan`] inside its span.
+    async fn scan_once(&self) -> Result<ScanReport, Error> {
         let started = Instant::now();
         let mut report = ScanReport::default();
         let Some(lease) = self.store.try_lease_deadline_scan().await? else {

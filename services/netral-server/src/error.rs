@@ -222,6 +222,8 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         let reason = err.reason();
         let code = reasons::code(reason);
+        // The current span is the call's (errors become statuses inside its handler).
+        crate::grpc::rpc_span::record_reason(reason.as_str());
         let plain = || info(reason, HashMap::new());
         let (message, mut details) = match err {
             Error::Unauthenticated(identity) => {

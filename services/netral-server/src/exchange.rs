@@ -97,6 +97,7 @@ impl Exchange {
     /// (or, for a retry, the first answer).
     pub async fn register(&self, mutation: Mutation, filing: NewCase) -> Result<pb::Case, Error> {
         let case_id = CaseId::new();
+        crate::grpc::rpc_span::record_case(&case_id);
         let (meta, rules) = self.prepare(&mutation, case_id, None);
         // A caller the policy refuses never queues for a writer's turn.
         if let Err(refusal) = CaseRecord::authorize_registration(&filing, &rules.context(false)) {
@@ -123,6 +124,7 @@ impl Exchange {
         etag: String,
         command: Command,
     ) -> Result<pb::Case, Error> {
+        crate::grpc::rpc_span::record_case(&case_id);
         let (meta, rules) = self.prepare(&mutation, case_id, Some(etag));
         if let Err(refusal) = self.admit(&meta, &rules, command.action()).await {
             return self.replay_or(&meta, refusal).await;
@@ -149,8 +151,13 @@ impl Exchange {
     /// asks again inside its transaction, on the case as it then is.
     async fn admit(&self, meta: &MutationMeta, rules: &Rules, action: Action) -> Result<(), Error> {
         let today = Clock::date_of(rules.now);
-        let parties = self.store.case_parties(meta.case_id).await?;
+        let head = self.store.case_head(meta.case_id).await?;
+        let (parties, registration) = head.map(|h| (h.parties, h.traceparent)).unzip();
         let parties = crate::grpc::readable_parties(&rules.actor, parties, today)?;
+        // The case's whole life is one picture: every step links to its registration.
+        if let Some(registration) = registration {
+            crate::telemetry::context::link(&tracing::Span::current(), &registration);
+        }
         let regional = rules.is_regional_head(&parties.ppk);
         CaseRecord::authorize_parties(parties, action, &rules.context(regional))?;
         Ok(())
@@ -185,6 +192,7 @@ impl Exchange {
             case_id,
             expected_etag,
             at: now,
+            traceparent: mutation.origin.traceparent.clone(),
         };
         let rules = Rules {
             actor: mutation.caller.clone(),

@@ -88,7 +88,6 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init();
     let flags = Flags::parse();
     match run(flags).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -114,6 +113,11 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error>> {
     // have changed what was valid, and production mode names everything it lacks at once.
     settings.validate()?;
     netral_server::posture::check(&settings)?;
+    let telemetry = match flags.command {
+        // An operator command's few lines need no collector.
+        Some(_) => telemetry::init(&settings.telemetry.without_export())?,
+        None => telemetry::init(&settings.telemetry)?,
+    };
     match flags.command {
         Some(Command::EraseSubject { kind, reference }) => {
             return erase(&settings, &kind, &reference).await;
@@ -161,9 +165,10 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         println!("netral-server listening on {addr}");
     }
-    app.run_until(shutdown_signal()).await?;
+    let served = app.run_until(shutdown_signal()).await;
     tracing::info!("netral-server stopped");
-    Ok(())
+    telemetry.shutdown().await;
+    Ok(served?)
 }
 
 /// `erase-subject`: reads the digits from standard input, erases, reports the cases.

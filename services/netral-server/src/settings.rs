@@ -81,6 +81,30 @@ pub struct TelemetrySettings {
     /// This replica's name in exported data (`service.instance.id`). Unset: `HOSTNAME` (the
     /// pod's name on Kubernetes), else a random id per start.
     pub instance_id: Option<String>,
+    /// How often finished spans are sent to the collector, in milliseconds.
+    pub trace_export_interval_ms: u64,
+    /// How many finished spans may wait for the collector; past that new spans are dropped
+    /// (and counted in `netral.telemetry.spans_dropped`) instead of slowing any call.
+    pub trace_queue_spans: usize,
+    /// Log lines as `text` (for people), `json` (for a log pipeline) or `auto`: text on a
+    /// terminal, JSON otherwise. `NETRAL_LOG_FORMAT` overrides it.
+    pub log_format: LogFormat,
+    /// Set by [`Self::without_export`] (operator commands, in-process tests): nothing is
+    /// exported, whatever the environment says. Not a settings key.
+    #[serde(skip)]
+    pub export_disabled: bool,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Text when standard error is a terminal, JSON otherwise.
+    Auto,
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per event.
+    Json,
 }
 
 impl Default for TelemetrySettings {
@@ -90,6 +114,10 @@ impl Default for TelemetrySettings {
             export_interval_ms: 15_000,
             backlog_interval_ms: 15_000,
             instance_id: None,
+            trace_export_interval_ms: 2_000,
+            trace_queue_spans: 4_096,
+            log_format: LogFormat::Auto,
+            export_disabled: false,
         }
     }
 }
@@ -97,6 +125,9 @@ impl Default for TelemetrySettings {
 impl TelemetrySettings {
     /// The collector to export to, if any: the setting, else `OTEL_EXPORTER_OTLP_ENDPOINT`.
     pub fn otlp_endpoint(&self) -> Option<String> {
+        if self.export_disabled {
+            return None;
+        }
         let configured = self.otlp_endpoint.clone().filter(|e| !e.trim().is_empty());
         configured.or_else(|| {
             std::env::var(crate::metrics::OTLP_ENDPOINT_VAR)
@@ -117,11 +148,31 @@ impl TelemetrySettings {
 
     /// This replica's `service.instance.id`.
     pub fn instance_id(&self) -> String {
+        /// The random id of a replica with neither setting: one per process.
+        static RANDOM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         self.instance_id
             .clone()
             .or_else(|| std::env::var("HOSTNAME").ok())
             .filter(|id| !id.trim().is_empty())
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+            .unwrap_or_else(|| {
+                RANDOM
+                    .get_or_init(|| uuid::Uuid::new_v4().to_string())
+                    .clone()
+            })
+    }
+
+    /// The same settings exporting nothing, whatever the environment says.
+    pub fn without_export(&self) -> Self {
+        Self {
+            otlp_endpoint: None,
+            export_disabled: true,
+            ..self.clone()
+        }
+    }
+
+    /// `trace_export_interval_ms` as a duration.
+    pub fn trace_export_interval(&self) -> Duration {
+        Duration::from_millis(self.trace_export_interval_ms)
     }
 }
 
@@ -587,6 +638,14 @@ impl Settings {
             (
                 "telemetry.backlog_interval_ms",
                 self.telemetry.backlog_interval_ms == 0,
+            ),
+            (
+                "telemetry.trace_export_interval_ms",
+                self.telemetry.trace_export_interval_ms == 0,
+            ),
+            (
+                "telemetry.trace_queue_spans",
+                self.telemetry.trace_queue_spans == 0,
             ),
         ];
         if let Some((key, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {

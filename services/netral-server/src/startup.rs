@@ -311,6 +311,7 @@ impl Application {
             .metrics
             .spawn_backlog_refresh(
                 self.state.store.clone(),
+                self.state.clock.clone(),
                 self.settings.telemetry.backlog_interval(),
             )
             .map(|task| AbortOnDrop(task.abort_handle()));
@@ -331,16 +332,18 @@ impl Application {
             .http2_keepalive_interval(Some(self.settings.inbox.keepalive_interval()))
             .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
             .layer(tower::util::MapRequestLayer::new(crate::grpc::tag_method))
+            // Outermost after the method's tag: the call's span covers every refusal below.
+            .layer(crate::grpc::identify::IdentityLayer::new(
+                self.state.directory.clone(),
+                self.state.auditor.clone(),
+                self.settings.tls.insecure_loopback_dev,
+                self.metrics.rpc(),
+            ))
             .layer(crate::grpc::deadline::DeadlineLayer::new(
                 self.settings.request_timeout(),
             ))
             .layer(crate::grpc::message_size::MessageSizeLayer::new(
                 limits.max_message_bytes,
-            ))
-            .layer(crate::grpc::identify::IdentityLayer::new(
-                self.state.directory.clone(),
-                self.state.auditor.clone(),
-                self.settings.tls.insecure_loopback_dev,
             ));
         if let Some(tls) = self.tls {
             builder = builder.tls_config(tls)?;

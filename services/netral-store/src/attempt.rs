@@ -87,7 +87,15 @@ where
     check_step(&applied, meta, before.as_ref())?;
     let changes = ChildChanges::between(before.as_ref().map(|b| &b.case), &applied.case)?;
     match &before {
-        None => insert_case(conn, &applied.case, applied.subject_key.as_deref()).await?,
+        None => {
+            insert_case(
+                conn,
+                &applied.case,
+                applied.subject_key.as_deref(),
+                &meta.traceparent,
+            )
+            .await?
+        }
         Some(before) => update_case(conn, &applied.case, before).await?,
     }
     changes
@@ -198,6 +206,7 @@ async fn insert_case<E>(
     conn: &DatabaseTransaction,
     case: &CaseRecord,
     subject_key: Option<&str>,
+    traceparent: &str,
 ) -> Result<(), Failure<E>> {
     let subject_key = subject_key
         .filter(|k| !k.is_empty())
@@ -209,6 +218,7 @@ async fn insert_case<E>(
         .await?;
     let row = cases::Model {
         subject_key: Some(subject_key.to_owned()),
+        traceparent: traceparent.to_owned(),
         ..case_row(case, subject_id)?
     };
     cases::Entity::insert(cases::ActiveModel::from(row))
@@ -232,6 +242,7 @@ async fn update_case<E>(
     row.not_set(cases::Column::CreatedAt);
     row.not_set(cases::Column::RegistrationNumber);
     row.not_set(cases::Column::SubjectKey);
+    row.not_set(cases::Column::Traceparent);
     let updated = cases::Entity::update_many()
         .set(row)
         .filter(cases::Column::Id.eq(case.id.to_string()))
@@ -263,6 +274,7 @@ async fn insert_event<E>(
         to_state: sea_orm::Set(applied.outcome.to.as_str().to_owned()),
         payload: sea_orm::Set(payload),
         occurred_at: sea_orm::Set(meta.at),
+        traceparent: sea_orm::Set(meta.traceparent.clone()),
     };
     case_events::Entity::insert(event)
         .exec_without_returning(conn)

@@ -57,6 +57,7 @@ pub(crate) fn case_row(case: &CaseRecord, subject_id: String) -> Result<cases::M
         text_bytes: i64::try_from(case.size.text_bytes)
             .map_err(|_| StoreError::InvalidStep("text size out of range"))?,
         outcome: dto::outcome_to_json(&case.outcome)?,
+        traceparent: String::new(),
     })
 }
 

@@ -16,6 +16,7 @@ use netral_domain::case::{CaseRecord, StepOutcome};
 use netral_domain::{AgencyId, CaseId};
 use sea_orm::{ConnectionTrait, DbErr};
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use crate::attempt::{Failure, attempt, find_key, replay};
 use crate::convert::representable;
@@ -40,6 +41,9 @@ pub struct MutationMeta {
     pub expected_etag: Option<String>,
     /// When the request is committed (the server's clock), for the event and the key.
     pub at: DateTime<Utc>,
+    /// The W3C `traceparent` of the step's span, kept with its case event (and, for a
+    /// registration, with the case: later steps link to it); empty without one.
+    pub traceparent: String,
 }
 
 /// What a step produced, for the store to persist.
@@ -122,15 +126,26 @@ impl Store {
         }
         let case = meta.case_id;
         let (reply, answer) = oneshot::channel();
+        // From queueing to the durable commit; the lane runs the step's writes inside it.
+        let span = tracing::info_span!(
+            "transaction",
+            db.system = db_system(self.backend()),
+            netral.batch_size = tracing::field::Empty,
+        );
         let job = StepJob {
             meta,
             step,
             fail_points: self.fail_points().clone(),
             inbox_signals: self.inbox.clone(),
             reply,
+            span: span.clone(),
         };
-        self.writers.submit(case, Box::new(job)).await?;
-        answer.await.map_err(|_| StoreError::StepLost)?
+        async {
+            self.writers.submit(case, Box::new(job)).await?;
+            answer.await.map_err(|_| StoreError::StepLost)?
+        }
+        .instrument(span)
+        .await
     }
 }
 
@@ -147,6 +162,15 @@ impl Store {
     }
 }
 
+/// OpenTelemetry's `db.system` name of `backend`.
+fn db_system(backend: sea_orm::DbBackend) -> &'static str {
+    match backend {
+        sea_orm::DbBackend::Postgres => "postgresql",
+        sea_orm::DbBackend::Sqlite => "sqlite",
+        sea_orm::DbBackend::MySql => "mysql",
+    }
+}
+
 /// One step waiting for its lane, with the channel its caller waits on.
 struct StepJob<E, F> {
     meta: MutationMeta,
@@ -155,6 +179,8 @@ struct StepJob<E, F> {
     /// Told after the commit which agencies' inboxes received messages.
     inbox_signals: std::sync::Arc<crate::inbox::InboxSignals>,
     reply: oneshot::Sender<Result<Executed, ExecuteError<E>>>,
+    /// The step's transaction span.
+    span: tracing::Span,
 }
 
 impl<E, F> Job for StepJob<E, F>
@@ -170,6 +196,7 @@ where
                 fail_points,
                 inbox_signals,
                 reply,
+                span: _,
             } = *self;
             if let Some(delay) = fail_points.take_delay() {
                 tokio::time::sleep(delay).await;
@@ -194,6 +221,10 @@ where
 
     fn refuse(self: Box<Self>, why: String) {
         let _ = self.reply.send(Err(StoreError::Commit(why).into()));
+    }
+
+    fn span(&self) -> tracing::Span {
+        self.span.clone()
     }
 }
 

@@ -251,6 +251,15 @@ fn event_from_row(row: case_events::Model) -> Result<CaseEventRow, StoreError> {
     })
 }
 
+/// A case's own row as a step's pre-check needs it.
+#[derive(Debug, Clone)]
+pub struct CaseHead {
+    /// Its parties and where it stands, for the policy.
+    pub parties: netral_domain::policy::CaseParties,
+    /// The registration's W3C `traceparent`, which the step links to; empty without one.
+    pub traceparent: String,
+}
+
 impl Store {
     /// The case with its subject and the records of `view`, or `None` if there is no such
     /// case.
@@ -262,19 +271,32 @@ impl Store {
         Ok(load_case(&self.db, id, view).await?.map(|(case, _)| case))
     }
 
-    /// The parties of the case `id` and where it stands, as the policy needs them, or `None`
-    /// if there is no such case: one read of the case's own row (no subject, no child
-    /// records), for the policy's question before a step queues for its transaction.
-    pub async fn case_parties(
-        &self,
-        id: CaseId,
-    ) -> Result<Option<netral_domain::policy::CaseParties>, StoreError> {
+    /// The parties of the case `id` and where it stands, as the policy needs them, with the
+    /// registration's trace context, or `None` if there is no such case: one read of the
+    /// case's own row (no subject, no child records), for the policy's question before a
+    /// step queues for its transaction.
+    pub async fn case_head(&self, id: CaseId) -> Result<Option<CaseHead>, StoreError> {
         let row = cases::Entity::find_by_id(id.to_string())
             .one(&self.db)
             .await?;
-        row.as_ref()
-            .map(crate::convert::parties_from_row)
-            .transpose()
+        row.map(|row| {
+            Ok(CaseHead {
+                parties: crate::convert::parties_from_row(&row)?,
+                traceparent: row.traceparent,
+            })
+        })
+        .transpose()
+    }
+
+    /// The registration's trace context of the case `id` (empty when it has none), or `None`
+    /// if there is no such case.
+    pub async fn case_traceparent(&self, id: CaseId) -> Result<Option<String>, StoreError> {
+        Ok(cases::Entity::find_by_id(id.to_string())
+            .select_only()
+            .column(cases::Column::Traceparent)
+            .into_tuple()
+            .one(&self.db)
+            .await?)
     }
 
     /// The other cases `office` registered under `number` than `id`: the cases one report

@@ -152,6 +152,12 @@ impl Store {
         Self::connect(&format!("sqlite://{path}?mode=rwc"), 8).await
     }
 
+    /// Reports the number of steps in each group commit to `histogram` from now on (the
+    /// first histogram given stays).
+    pub fn report_batch_sizes_to(&self, histogram: opentelemetry::metrics::Histogram<u64>) {
+        let _ = self.writers.batch_sizes.set(histogram);
+    }
+
     /// Which database this store runs on.
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()

@@ -13,16 +13,19 @@
 use std::hash::{Hash, Hasher};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use netral_domain::CaseId;
+use opentelemetry::metrics::Histogram;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
     QueryFilter, TransactionTrait,
 };
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use crate::entity::cases;
 use crate::error::StoreError;
@@ -75,13 +78,23 @@ pub(crate) trait Job: Send {
     fn run<'a>(self: Box<Self>, savepoint: &'a Savepoint<'a>) -> BoxFuture<'a, Settle>;
     /// Answers the caller without running: the batch could not start or was abandoned.
     fn refuse(self: Box<Self>, why: String);
+    /// The span the job's writes are recorded under (a step's transaction span); none by
+    /// default.
+    fn span(&self) -> tracing::Span {
+        tracing::Span::none()
+    }
 }
+
+/// Where the lanes report the size of each committed batch, once the server provides it.
+pub(crate) type BatchSizes = Arc<OnceLock<Histogram<u64>>>;
 
 /// The writer lanes of one store; cheap to clone.
 #[derive(Clone, Debug)]
 pub(crate) struct Writers {
     /// One queue per lane task.
     lanes: Vec<mpsc::Sender<Box<dyn Job>>>,
+    /// The batch-size histogram the lanes record into.
+    pub(crate) batch_sizes: BatchSizes,
 }
 
 impl Writers {
@@ -100,10 +113,12 @@ impl Writers {
             .map(|_| mpsc::channel::<Box<dyn Job>>(LANE_QUEUE))
             .unzip();
         let db = db.clone();
+        let batch_sizes = BatchSizes::default();
+        let sizes = batch_sizes.clone();
         let run_lanes = async move {
             let lanes: Vec<_> = queues
                 .into_iter()
-                .map(|queue| tokio::spawn(lane(db.clone(), queue)))
+                .map(|queue| tokio::spawn(lane(db.clone(), queue, sizes.clone())))
                 .collect();
             for lane in lanes {
                 let _ = lane.await;
@@ -111,7 +126,10 @@ impl Writers {
         };
         if !own_thread {
             tokio::spawn(run_lanes);
-            return Ok(Self { lanes: senders });
+            return Ok(Self {
+                lanes: senders,
+                batch_sizes,
+            });
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -121,7 +139,10 @@ impl Writers {
             .name("netral-writer".into())
             .spawn(move || runtime.block_on(run_lanes))
             .map_err(|e| StoreError::Open(format!("the writer's thread: {e}")))?;
-        Ok(Self { lanes: senders })
+        Ok(Self {
+            lanes: senders,
+            batch_sizes,
+        })
     }
 
     /// Queues `job` on the lane of `case`.
@@ -137,7 +158,7 @@ impl Writers {
 }
 
 /// A lane: waits for a job, takes every other job already waiting, commits them as one.
-async fn lane(db: DatabaseConnection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
+async fn lane(db: DatabaseConnection, mut queue: mpsc::Receiver<Box<dyn Job>>, sizes: BatchSizes) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.recv().await {
         batch.push(first);
@@ -146,6 +167,9 @@ async fn lane(db: DatabaseConnection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
+        }
+        if let Some(histogram) = sizes.get() {
+            histogram.record(batch.len() as u64, &[]);
         }
         commit_batch(&db, std::mem::take(&mut batch)).await;
     }
@@ -163,6 +187,13 @@ async fn commit_batch(db: &DatabaseConnection, jobs: Vec<Box<dyn Job>>) {
         }
     };
     let size = jobs.len();
+    // The commit is shared: its span follows from every step it carries.
+    let commit = tracing::info_span!("group commit", netral.batch_size = size);
+    for job in &jobs {
+        let step = job.span();
+        step.record("netral.batch_size", size);
+        commit.follows_from(&step);
+    }
     let mut settles = Vec::with_capacity(size);
     let mut jobs = jobs.into_iter();
     while let Some(job) = jobs.next() {
@@ -174,7 +205,7 @@ async fn commit_batch(db: &DatabaseConnection, jobs: Vec<Box<dyn Job>>) {
             }
         }
     }
-    let committed = txn.commit().await.map_err(|err| {
+    let committed = txn.commit().instrument(commit).await.map_err(|err| {
         tracing::error!(error = %err, jobs = size, "a group commit failed; nothing of it was committed");
         format!("the commit failed: {err}")
     });
@@ -207,7 +238,11 @@ async fn run_job(
         txn,
         broken: AtomicBool::new(false),
     };
-    match AssertUnwindSafe(job.run(&savepoint)).catch_unwind().await {
+    let span = job.span();
+    match AssertUnwindSafe(job.run(&savepoint).instrument(span))
+        .catch_unwind()
+        .await
+    {
         // The step's writes are in an unknown state: commit nothing.
         Err(_) => Err("a step panicked".into()),
         Ok(settle) if savepoint.broken.load(Ordering::SeqCst) => {

@@ -307,6 +307,7 @@ impl Synth {
             } else {
                 String::new()
             },
+            span_id: rng.hex(8),
             peer: format!(
                 "10.{}.{}.{}:{}",
                 agency,

@@ -43,6 +43,7 @@ mod grpc;
 pub mod inbox;
 mod inbox_directory;
 pub mod lifecycle;
+pub mod otlp_sink;
 mod procfs;
 pub mod report;
 mod server;
@@ -86,6 +87,9 @@ pub enum BenchMode {
     /// time the due-index read, one deadline-engine scan raising them all, and the
     /// compliance figures over every case.
     Deadlines(deadlines::DeadlinesArgs),
+    /// An OTLP/gRPC receiver that only counts what it gets: point a server's
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` at it to measure what exporting costs.
+    OtlpSink(otlp_sink::SinkArgs),
 }
 
 /// Runs a `netral bench` mode, writing its table to `out`.
@@ -95,5 +99,6 @@ pub async fn run(args: BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         BenchMode::Audit(args) => audit::run(&args, out).await.map(|_| ()),
         BenchMode::Inbox(args) => inbox::run(&args, out).await.map(|_| ()),
         BenchMode::Deadlines(args) => deadlines::run(args, out).await,
+        BenchMode::OtlpSink(args) => otlp_sink::run(args, out).await,
     }
 }

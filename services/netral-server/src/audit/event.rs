@@ -91,6 +91,7 @@ impl<'a> Event<'a> {
             case: self.case.map(case_name).unwrap_or_default(),
             request_id: self.request_id.map(|r| r.to_string()).unwrap_or_default(),
             trace_id: self.origin.trace_id.clone(),
+            span_id: self.origin.span_id.clone(),
             peer: self.origin.peer.clone(),
             from_state: from,
             to_state: to,

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 use netral_audit::CompactRange;
 use netral_proto::v1 as pb;
@@ -76,15 +77,31 @@ impl LogKeeper {
         self.sequence(true).await
     }
 
+    /// Sequences in rounds of `batch` events. A round that found work opens the
+    /// sequencer's span (`audit sequence`, with the number of events) and the rest run in
+    /// it; idle ticks, several a second, leave no span.
     async fn sequence(&self, wait: bool) -> Result<u64, Error> {
-        let mut total = 0;
-        for _ in 0..MAX_ROUNDS {
-            let done = self.store.sequence_audit_events(self.batch, wait).await?;
-            total += done;
-            if done < self.batch {
-                break;
+        let mut total = self.store.sequence_audit_events(self.batch, wait).await?;
+        if total < self.batch {
+            if total > 0 {
+                tracing::info_span!("audit sequence", netral.sequenced = total).in_scope(|| {});
             }
+            return Ok(total);
         }
+        let span = tracing::info_span!("audit sequence", netral.sequenced = tracing::field::Empty);
+        async {
+            for _ in 1..MAX_ROUNDS {
+                let done = self.store.sequence_audit_events(self.batch, wait).await?;
+                total += done;
+                if done < self.batch {
+                    break;
+                }
+            }
+            Ok::<_, Error>(())
+        }
+        .instrument(span.clone())
+        .await?;
+        span.record("netral.sequenced", total);
         Ok(total)
     }
 

@@ -1,8 +1,11 @@
 //! Where a request came from, as an audit event records it: the client certificate's
-//! fingerprint, the peer address and the W3C trace id the caller sent.
+//! fingerprint, the peer address and the trace context of the call's server span (which
+//! continues the caller's trace when it sent a `traceparent`).
 
 use sha2::{Digest, Sha256};
 use tonic::Request;
+
+use crate::telemetry::context;
 
 /// The request's origin. Holds no personal data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -11,10 +14,13 @@ pub struct Origin {
     pub certificate_fingerprint: String,
     /// The peer's address as the server saw it; empty if unknown.
     pub peer: String,
-    /// The trace id of the caller's `traceparent`, 32 hex digits; empty without a valid one.
+    /// The trace id of the call's span, 32 hex digits; empty without a trace context.
     pub trace_id: String,
-    /// The caller's whole `traceparent`, lower-case, when valid (inbox messages carry it so
-    /// the recipient continues the trace); empty otherwise.
+    /// The call's own span id, 16 hex digits; empty without a trace context.
+    pub span_id: String,
+    /// The call's server span as a W3C `traceparent`: stored with the step (case event,
+    /// inbox messages, a registration's case) so later steps and recipients link to or
+    /// continue it; empty without a trace context.
     pub traceparent: String,
 }
 
@@ -47,47 +53,21 @@ impl Origin {
             .and_then(TcpConnectInfo::remote_addr)
             .map(|a| a.to_string())
             .unwrap_or_default();
-        let header = headers.get("traceparent").and_then(|v| v.to_str().ok());
-        let trace_id = header.and_then(trace_id_of).unwrap_or_default();
-        let traceparent = match (header, trace_id.is_empty()) {
-            (Some(value), false) => value.trim().to_ascii_lowercase(),
-            _ => String::new(),
-        };
+        // The call's span (the identity layer's, current in every handler); without an
+        // OpenTelemetry layer, the caller's own context as it sent it.
+        let mut traceparent = context::current_traceparent();
+        if traceparent.is_empty()
+            && let Some(sent) = headers.get("traceparent").and_then(|v| v.to_str().ok())
+            && context::parse(sent).is_some()
+        {
+            traceparent = sent.trim().to_owned();
+        }
         Self {
             certificate_fingerprint,
             peer,
-            trace_id,
+            trace_id: context::trace_id_of(&traceparent),
+            span_id: context::span_id_of(&traceparent),
             traceparent,
         }
-    }
-}
-
-/// The trace id of a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`), if well formed and
-/// not all zeros.
-fn trace_id_of(traceparent: &str) -> Option<String> {
-    let mut parts = traceparent.trim().split('-');
-    let (_version, trace, span, _flags) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let hex_of_len = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
-    (hex_of_len(trace, 32) && hex_of_len(span, 16) && trace.bytes().any(|b| b != b'0'))
-        .then(|| trace.to_ascii_lowercase())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_trace_id_of_a_valid_traceparent_only() {
-        assert_eq!(
-            trace_id_of("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").as_deref(),
-            Some("4bf92f3577b34da6a3ce929d0e0e4736")
-        );
-        assert_eq!(
-            trace_id_of("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
-            None
-        );
-        assert_eq!(trace_id_of("garbage"), None);
-        assert_eq!(trace_id_of("00-4bf92f-00f067aa0ba902b7-01"), None);
     }
 }

@@ -18,12 +18,14 @@ use netral_store::{
 };
 use prost::Message;
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 use super::{Exchange, is_regional_head, role_holders};
 use crate::audit::{Event, Origin, subject_digest};
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::grpc::convert;
+use crate::telemetry::context;
 
 /// The name netral's own steps are recorded under (case events, idempotency keys, inbox
 /// messages' actor); no agency can hold it (the directory refuses it, see
@@ -53,6 +55,26 @@ impl Exchange {
         now: DateTime<Utc>,
         policy: NoticePolicy,
     ) -> Result<RaiseOutcome, Error> {
+        let span = tracing::info_span!(
+            "raise notice",
+            netral.case = %format!("cases/{}", due.case_id),
+            netral.deadline = due.index,
+        );
+        self.raise(due, now, policy).instrument(span).await
+    }
+
+    /// [`Self::raise_notice`] inside its span, which links to the case's registration: the
+    /// engine's steps belong to the case's one picture too.
+    async fn raise(
+        &self,
+        due: DueNotice,
+        now: DateTime<Utc>,
+        policy: NoticePolicy,
+    ) -> Result<RaiseOutcome, Error> {
+        if let Some(registration) = self.store.case_traceparent(due.case_id).await? {
+            context::link(&tracing::Span::current(), &registration);
+        }
+        let traceparent = context::current_traceparent();
         let Some(case) = self.store.get_case(due.case_id, CaseView::Basic).await? else {
             return Ok(RaiseOutcome::NothingDue);
         };
@@ -72,6 +94,7 @@ impl Exchange {
             case_id: due.case_id,
             expected_etag: Some(case.etag()),
             at: now,
+            traceparent: traceparent.clone(),
         };
         let directory = self.directory.snapshot();
         let ctx = NoticeContext {
@@ -88,7 +111,13 @@ impl Exchange {
                 let mut case = current.ok_or_else(|| Error::NotFound("case".into()))?;
                 let raised = case.raise_notice(index, &ctx)?.ok_or(nothing_due())?;
                 let holders = role_holders(&directory, &case, now);
-                Ok::<_, Error>(notice_applied(case, raised, &holders, now, &keys))
+                Ok::<_, Error>(notice_applied(
+                    case,
+                    raised,
+                    &holders,
+                    (now, &traceparent),
+                    &keys,
+                ))
             })
             .await;
         match executed {
@@ -118,7 +147,7 @@ fn notice_applied(
     case: CaseRecord,
     raised: Raised,
     holders: &RoleHolders,
-    now: DateTime<Utc>,
+    (now, traceparent): (DateTime<Utc>, &str),
     keys: &crate::audit::AuditKeys,
 ) -> Applied {
     let basic = convert::case(&case.clone().basic());
@@ -132,6 +161,9 @@ fn notice_applied(
     });
     let origin = Origin {
         peer: "deadline-engine".into(),
+        trace_id: context::trace_id_of(traceparent),
+        span_id: context::span_id_of(traceparent),
+        traceparent: traceparent.to_owned(),
         ..Origin::default()
     };
     let audit = Event {
@@ -155,7 +187,7 @@ fn notice_applied(
             recipient: delivery.agency,
             kind: delivery.kind,
             snapshot: snapshot.clone(),
-            traceparent: String::new(),
+            traceparent: traceparent.to_owned(),
         })
         .collect();
     Applied {

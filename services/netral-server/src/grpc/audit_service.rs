@@ -367,6 +367,7 @@ fn event(row: &AuditEventRow) -> Result<pb::AuditEvent, Error> {
         reason: leaf.reason,
         certificate_fingerprint: leaf.certificate_fingerprint,
         trace_id: leaf.trace_id,
+        span_id: leaf.span_id,
         peer: leaf.peer,
         subject_digest: leaf.subject_digest,
         leaf: row.leaf.clone(),

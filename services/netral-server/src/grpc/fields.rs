@@ -121,7 +121,10 @@ impl Fields {
             );
             return None;
         }
-        self.parse(field, CaseId::from_resource_name(value))
+        let case = self.parse(field, CaseId::from_resource_name(value))?;
+        // The call's span names the case it is about (a case id is no personal data).
+        super::rpc_span::record_case(&case);
+        Some(case)
     }
 
     /// The etag the caller read.

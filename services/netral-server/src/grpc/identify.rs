@@ -9,6 +9,9 @@
 //! certificate, not per call or connection); revocations and the directory are checked on
 //! every call against the current [`DirectoryHandle`] snapshot, all in memory.
 //!
+//! The layer also opens each call's server span and records its outcome
+//! ([`super::rpc_span`]): identity and tracing happen in one place, before any handler.
+//!
 //! `grpc.health.v1.Health` stays open to any client that completed the TLS handshake: load
 //! balancers probe it without an agency's certificate. Reflection is behind the layer.
 
@@ -23,11 +26,13 @@ use tonic::Status;
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tower::{Layer, Service};
 
+use super::rpc_span::RpcCall;
 use super::{DEV_AGENCY_HEADER, method_in};
 use crate::audit::{Auditor, Origin};
 use crate::directory::{DirectoryEntry, DirectoryHandle};
 use crate::error::Error;
 use crate::identity::{IdentityError, agency_from_certificate};
+use crate::metrics::RpcInstruments;
 
 /// The path prefixes of the services any TLS client may call without an agency identity.
 pub const OPEN_SERVICES: [&str; 1] = ["/grpc.health.v1.Health/"];
@@ -53,6 +58,8 @@ struct Identify {
     auditor: Auditor,
     /// Plaintext loopback development mode: the caller names itself in a header.
     insecure_dev: bool,
+    /// Where each call's duration is recorded.
+    instruments: RpcInstruments,
     /// The agency (or why there is none) each certificate seen names.
     names: Mutex<HashMap<CertificateFingerprint, Result<AgencyId, IdentityError>>>,
 }
@@ -122,13 +129,20 @@ pub struct IdentityLayer {
 
 impl IdentityLayer {
     /// Resolves callers against `directory`, auditing refusals with `auditor`; with
-    /// `insecure_dev`, from the dev header instead of a certificate.
-    pub fn new(directory: DirectoryHandle, auditor: Auditor, insecure_dev: bool) -> Self {
+    /// `insecure_dev`, from the dev header instead of a certificate. Calls' durations go to
+    /// `instruments`.
+    pub fn new(
+        directory: DirectoryHandle,
+        auditor: Auditor,
+        insecure_dev: bool,
+        instruments: RpcInstruments,
+    ) -> Self {
         Self {
             identify: Arc::new(Identify {
                 directory,
                 auditor,
                 insecure_dev,
+                instruments,
                 names: Mutex::default(),
             }),
         }
@@ -170,9 +184,13 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let mut call = RpcCall::start(&request, self.identify.instruments.clone());
+        let span = call.span().clone();
+        let _entered = span.enter();
         let path = request.uri().path();
         if OPEN_SERVICES.iter().any(|open| path.starts_with(open)) {
-            return Box::pin(self.inner.call(request));
+            let response = self.inner.call(request);
+            return Box::pin(answer(call, response));
         }
         let certs = request
             .extensions()
@@ -181,14 +199,16 @@ where
         let leaf = certs.as_ref().and_then(|c| c.first()).map(|c| c.as_ref());
         match self.identify.caller(leaf, request.headers()) {
             Ok(caller) => {
+                call.identified(&caller.entry);
                 request.extensions_mut().insert(caller);
-                Box::pin(self.inner.call(request))
+                let response = self.inner.call(request);
+                Box::pin(answer(call, response))
             }
             Err(refused) => {
                 let origin = Origin::of_http(&request);
                 let method = method_in(request.extensions()).to_owned();
                 let auditor = self.identify.auditor.clone();
-                Box::pin(async move {
+                let refusal = async move {
                     let actor = match &refused {
                         IdentityError::Revoked(id)
                         | IdentityError::CertificateRevoked(Some(id)) => Some(id.clone()),
@@ -199,10 +219,21 @@ where
                         .refused(&origin, actor.as_ref(), &method, None, &err)
                         .await;
                     Ok(Status::from(err).into_http())
-                })
+                };
+                Box::pin(answer(call, refusal))
             }
         }
     }
+}
+
+/// Runs `response` inside `call`'s span and hands its answer on, ending the span with it.
+async fn answer<E>(
+    call: RpcCall,
+    response: impl Future<Output = Result<http::Response<tonic::body::Body>, E>>,
+) -> Result<http::Response<tonic::body::Body>, E> {
+    use tracing::Instrument;
+    let response = response.instrument(call.span().clone()).await?;
+    Ok(call.respond(response))
 }
 
 #[cfg(test)]

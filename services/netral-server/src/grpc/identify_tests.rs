@@ -36,7 +36,12 @@ async fn world(insecure_dev: bool) -> World {
     let directory = DirectoryHandle::new(Directory::dev_seed().unwrap());
     let auditor = Auditor::new(store.clone(), keys, clock);
     World {
-        layer: IdentityLayer::new(directory.clone(), auditor, insecure_dev),
+        layer: IdentityLayer::new(
+            directory.clone(),
+            auditor,
+            insecure_dev,
+            crate::metrics::RpcInstruments::unrecorded(),
+        ),
         directory,
         store,
         _dir: dir,

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use tracing::Instrument;
 
 use futures::Stream;
 use netral_domain::{AgencyId, Reason};
@@ -121,6 +122,7 @@ impl Streams {
         let end = Arc::new(Mutex::new(None));
         let pump = Pump {
             watch,
+            stream_span: tracing::Span::current(),
             tx,
             end: end.clone(),
             closing: self.closing.clone(),
@@ -138,6 +140,8 @@ impl Streams {
 /// The task filling one stream's buffer.
 struct Pump {
     watch: Watch,
+    /// The `WatchInbox` call's span: each delivery follows from it.
+    stream_span: tracing::Span,
     tx: mpsc::Sender<pb::WatchInboxResponse>,
     end: Arc<Mutex<Option<Status>>>,
     closing: watch::Receiver<bool>,
@@ -216,10 +220,11 @@ impl Pump {
             let full_page = messages.len() as u64 == page;
             for message in messages {
                 let seq = message.seq;
+                let delivery = self.delivery_span(&message);
                 let response = pb::WatchInboxResponse {
                     message: Some(super::inbox_service::message(message)?),
                 };
-                self.send(response).await?;
+                self.send(response).instrument(delivery).await?;
                 self.watch.after = seq;
             }
             if full_page {
@@ -235,6 +240,20 @@ impl Pump {
                 return Err(Stop::Gone);
             }
         }
+    }
+
+    /// The span of one message's delivery: a child of the step that produced it (its trace
+    /// goes on in the recipient's system), following from this stream's call.
+    fn delivery_span(&self, message: &netral_store::InboxMessage) -> tracing::Span {
+        let span = tracing::info_span!(
+            "inbox delivery",
+            netral.recipient = %self.watch.agency,
+            netral.case = %format!("cases/{}", message.case_id),
+            netral.kind = message.kind.as_str(),
+        );
+        crate::telemetry::context::continue_from(&span, &message.traceparent);
+        span.follows_from(&self.stream_span);
+        span
     }
 
     /// Puts `response` into the buffer, waiting at most the slow-consumer timeout for room.

@@ -16,6 +16,7 @@ pub mod inbox_stream;
 pub mod message_size;
 pub mod parse;
 pub(crate) mod payload;
+pub mod rpc_span;
 pub mod stats_service;
 
 use std::sync::Arc;

@@ -35,6 +35,10 @@ pub struct Model {
     pub payload: String,
     /// When the step was committed.
     pub occurred_at: DateTimeUtc,
+    /// The W3C `traceparent` of the step's span (the call's, or the deadline engine's);
+    /// empty for events recorded before it was kept.
+    #[sea_orm(column_type = "Text")]
+    pub traceparent: String,
 }
 
 impl std::fmt::Debug for Model {

@@ -104,6 +104,10 @@ pub struct Model {
     /// How the case ended, JSON object.
     #[sea_orm(column_type = "Text")]
     pub outcome: String,
+    /// The W3C `traceparent` of the registration's server span, which every later step of
+    /// the case links to; empty for cases registered before it was kept.
+    #[sea_orm(column_type = "Text")]
+    pub traceparent: String,
 }
 
 impl std::fmt::Debug for Model {

@@ -11,6 +11,7 @@ mod m20261202_000004_inbox;
 mod m20261203_000005_deadline_notices;
 mod m20261203_000006_registration_numbers;
 mod m20261204_000007_revocations;
+mod m20261205_000008_trace_context;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_deadline_notices::Migration),
             Box::new(m20261203_000006_registration_numbers::Migration),
             Box::new(m20261204_000007_revocations::Migration),
+            Box::new(m20261205_000008_trace_context::Migration),
         ]
     }
 }

@@ -48,6 +48,7 @@ async fn gated_note(store: &Store, case: &CaseRecord, gate: Arc<Gate>, n: usize)
         case_id: case.id,
         expected_etag: Some(case.etag()),
         at: at(2024, 9, 5),
+        traceparent: String::new(),
     };
     let executed = store.execute(meta, move |current| {
         gate.wait_for(n);
@@ -302,6 +303,7 @@ async fn a_panicking_step_rolls_back_its_batch_and_the_lane_goes_on() {
                 case_id: doomed.id,
                 expected_etag: Some(doomed.etag()),
                 at: at(2024, 9, 5),
+                traceparent: String::new(),
             };
             tokio::spawn(async move {
                 store

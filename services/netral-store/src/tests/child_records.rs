@@ -228,6 +228,7 @@ async fn rewrite(
         case_id: case.id,
         expected_etag: Some(case.etag()),
         at: at(2024, 10, 2),
+        traceparent: String::new(),
     };
     let executed = db.store.execute(meta, move |current| {
         let mut case = current.expect("stored");

@@ -337,6 +337,7 @@ async fn a_step_result_the_store_must_not_persist_is_refused() {
             case_id: case.id,
             expected_etag: Some("v1".into()),
             at: at(2024, 9, 5),
+            traceparent: String::new(),
         };
         let result = db
             .store

@@ -163,6 +163,7 @@ pub(crate) async fn register_by(
         case_id: id,
         expected_etag: None,
         at: now,
+        traceparent: String::new(),
     };
     let number = filing.registration_number.clone();
     let (catalogue, office) = (Arc::clone(&w.catalogue), office.clone());
@@ -226,6 +227,7 @@ pub(crate) async fn step(
         case_id: id,
         expected_etag: Some(etag.to_owned()),
         at: now,
+        traceparent: String::new(),
     };
     let (catalogue, actor) = (Arc::clone(&w.catalogue), actor.clone());
     store
@@ -412,6 +414,7 @@ pub(crate) async fn store_as_registration_keyed(
         case_id: case.id,
         expected_etag: None,
         at: case.created_at,
+        traceparent: String::new(),
     };
     store
         .execute(meta, move |_| {

@@ -1,15 +1,20 @@
 //! The operator's metrics, exported by OTLP/gRPC to a collector when one is configured
 //! (`[telemetry] otlp_endpoint`, else `OTEL_EXPORTER_OTLP_ENDPOINT`) and recorded nowhere
-//! otherwise. Attributes name agencies only (ids, never people): no personal data ever
-//! reaches a metric.
+//! otherwise. Attributes name agencies, methods and states only (ids, never people): no
+//! personal data ever reaches a metric. The full list is in `docs/TRACING.md`.
 //!
 //! | metric | what |
 //! |---|---|
+//! | `netral.rpc.server.duration` | call durations by method, agency kind and status ([`rpc`]) |
 //! | `netral.inbox.unacknowledged` | messages an agency has not acknowledged (gauge, per `netral.agency`) |
 //! | `netral.inbox.oldest_unacknowledged_age` | seconds since its oldest unacknowledged message (gauge, per agency): an agency that stopped reading grows here |
 //! | `netral.inbox.streams` | open `WatchInbox` streams on this replica (gauge) |
 //! | `netral.audit.self_checks` | audit log self-checks run (counter, `netral.outcome` = `clean` or `altered`) |
 //! | `netral.audit.self_check.findings` | discrepancies self-checks found between the stored log and its signed checkpoints (counter): alert on any increase |
+//! | `netral.cases`, `netral.deadlines.overdue`, `netral.audit.unsequenced`, `netral.store.batch_size`, `netral.telemetry.spans_*` | see [`operations`] |
+
+mod operations;
+mod rpc;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,6 +30,8 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::settings::TelemetrySettings;
 
+pub use rpc::RpcInstruments;
+
 /// The variable naming the collector when `[telemetry] otlp_endpoint` is unset.
 pub const OTLP_ENDPOINT_VAR: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
@@ -38,6 +45,10 @@ pub struct Metrics {
     provider: SdkMeterProvider,
     /// Every agency's inbox backlog as last read, for the gauges' callbacks.
     backlogs: Arc<Mutex<Vec<Backlog>>>,
+    /// The operations counts as last read, for their gauges' callbacks.
+    operations: Arc<Mutex<netral_store::Gauges>>,
+    /// The operations instruments, kept so their callbacks stay registered.
+    _operations: Arc<operations::Operations>,
     /// Self-checks run.
     self_checks: Counter<u64>,
     /// Discrepancies found.
@@ -46,6 +57,8 @@ pub struct Metrics {
     _gauges: Arc<Vec<ObservableGauge<f64>>>,
     /// Whether anything is exported: without a collector nothing reads the backlogs.
     exporting: bool,
+    /// Call durations, recorded by the identity layer.
+    rpc: RpcInstruments,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -144,7 +157,11 @@ impl Metrics {
                 })
                 .build()
         };
+        let latest = Arc::default();
         Self {
+            _operations: Arc::new(operations::register(&meter, &latest, store)),
+            operations: latest,
+            rpc: RpcInstruments::new(&meter),
             self_checks: meter
                 .u64_counter("netral.audit.self_checks")
                 .with_description("Audit log self-checks run")
@@ -162,6 +179,11 @@ impl Metrics {
         }
     }
 
+    /// The per-call instruments, for the identity layer.
+    pub fn rpc(&self) -> RpcInstruments {
+        self.rpc.clone()
+    }
+
     /// Records a self-check of the audit log that found `findings` discrepancies.
     pub fn audit_self_check(&self, findings: usize) {
         let outcome = if findings == 0 { "clean" } else { "altered" };
@@ -170,14 +192,20 @@ impl Metrics {
         self.findings.add(findings as u64, &[]);
     }
 
-    /// Reads every agency's inbox backlog now and every `period`, for the gauges, when the
-    /// metrics are exported (the read scans every unacknowledged message). Runs until
-    /// aborted.
-    pub fn spawn_backlog_refresh(&self, store: Store, period: Duration) -> Option<JoinHandle<()>> {
+    /// Reads every agency's inbox backlog and the operations counts (as of `clock`'s day)
+    /// now and every `period`, for the gauges, when the metrics are exported (the reads scan
+    /// every unacknowledged message and count cases and deadlines). Runs until aborted.
+    pub fn spawn_backlog_refresh(
+        &self,
+        store: Store,
+        clock: Clock,
+        period: Duration,
+    ) -> Option<JoinHandle<()>> {
         if !self.exporting {
             return None;
         }
         let backlogs = self.backlogs.clone();
+        let operations = self.operations.clone();
         Some(tokio::spawn(async move {
             let mut tick = tokio::time::interval(period);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -189,6 +217,10 @@ impl Metrics {
                         *backlogs = Backlog::merge(&backlogs, read);
                     }
                     Err(err) => tracing::warn!(error = %err, "inbox backlogs could not be read"),
+                }
+                match store.gauges(Clock::date_of(clock.now())).await {
+                    Ok(read) => *lock(&operations) = read,
+                    Err(err) => tracing::warn!(error = %err, "operations counts could not be read"),
                 }
             }
         }))
@@ -246,7 +278,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Who is exporting: the service, its version and this replica.
-fn resource(settings: &TelemetrySettings) -> Resource {
+pub(crate) fn resource(settings: &TelemetrySettings) -> Resource {
     Resource::builder()
         .with_service_name("netral-server")
         .with_attributes([
