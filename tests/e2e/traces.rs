@@ -334,6 +334,53 @@ async fn one_case_is_one_connected_trace_across_agencies_and_the_deadline_engine
     }
 }
 
+#[tokio::test]
+async fn a_collector_that_never_answers_slows_no_call_and_costs_counted_spans() {
+    // A collector that accepts connections and never says a word.
+    let black_hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", black_hole.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((connection, _)) = black_hole.accept().await {
+            open.push(connection);
+        }
+    });
+    let site = CrashSite::new(env!("CARGO_BIN_EXE_netral-crash-server")).await;
+    let log = site.dir.path().join("server.log");
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("NETRAL_CRASH_TRACE_QUEUE", "8"),
+        ("NETRAL_LOG_FORMAT", "text"),
+        ("RUST_LOG", "warn"),
+    ];
+    let server = site.start_with(&env, Some(&log)).await;
+    let mut cases = CaseServiceClient::new(server.channel_for("bawaslu-kotabaru").await);
+    // Every call is answered, each within the client's own deadline, though the exporter
+    // is stuck on its first export and its queue is full after a few calls.
+    for _ in 0..10 {
+        let mut request = Request::new(fixtures::kotabaru_social_media_like());
+        request.set_timeout(PATIENCE / 2);
+        let case = case_of(cases.register_case(request).await, |r| r.r#case);
+        let mut request = Request::new(fixtures::add_note(&case));
+        request.set_timeout(PATIENCE / 2);
+        case_of(cases.add_note(request).await, |r| r.r#case);
+    }
+    server.terminate().await;
+    held.abort();
+    let log = std::fs::read_to_string(&log).expect("the server's log");
+    let warning = log
+        .lines()
+        .find(|line| line.contains("spans were not delivered to the collector"))
+        .unwrap_or_else(|| panic!("no account of the lost spans in:\n{log}"));
+    let dropped: u64 = warning
+        .split("dropped=")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or_else(|| panic!("no dropped count in {warning:?}"));
+    assert!(dropped > 0, "{warning}");
+}
+
 /// The regent's inbox messages about `case`, once the deadline engine's notice is among them.
 async fn notified_of(server: &ServerProcess, case: &str) -> Vec<pb::InboxMessage> {
     let mut inbox = InboxServiceClient::new(server.channel_for("pemkab-kotabaru").await);

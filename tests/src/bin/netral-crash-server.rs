@@ -8,7 +8,8 @@
 //!
 //! With `NETRAL_CRASH_NOW` (RFC 3339) its clock stands still at that instant and the
 //! deadline engine scans at start, so a test can play a case's weeks by restarting it later.
-//! With `OTEL_EXPORTER_OTLP_ENDPOINT` it exports traces and metrics there every 100 ms.
+//! With `OTEL_EXPORTER_OTLP_ENDPOINT` it exports traces and metrics there every 100 ms,
+//! holding at most `NETRAL_CRASH_TRACE_QUEUE` finished spans (4,096 by default).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +39,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     settings.telemetry.trace_export_interval_ms = 100;
     settings.telemetry.export_interval_ms = 100;
     settings.telemetry.backlog_interval_ms = 100;
+    if let Ok(queue) = std::env::var("NETRAL_CRASH_TRACE_QUEUE") {
+        settings.telemetry.trace_queue_spans = queue.parse()?;
+    }
     let clock = match std::env::var("NETRAL_CRASH_NOW") {
         Ok(now) => {
             settings.deadlines.enabled = true;

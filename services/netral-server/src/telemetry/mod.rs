@@ -82,7 +82,9 @@ pub fn init(settings: &TelemetrySettings) -> Result<Telemetry, TelemetryError> {
             LogFormat::Auto => !std::io::stderr().is_terminal(),
         },
     };
-    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let logs = if json {
         logs.json().with_filter(log_filter()).boxed()
     } else {
