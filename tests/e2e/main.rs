@@ -16,6 +16,7 @@ mod decree_levels;
 mod directory;
 mod examiner_handover;
 mod health_and_reads;
+mod health_listener;
 mod idempotency;
 mod identity;
 mod inbox;
