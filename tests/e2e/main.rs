@@ -33,6 +33,7 @@ mod permissions;
 mod posture;
 mod promises;
 mod registration_numbers;
+mod replicas;
 mod revocation;
 mod stats;
 mod validation;
