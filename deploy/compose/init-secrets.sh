@@ -79,7 +79,11 @@ if [ ! -f audit/audit-log.key ]; then
     seed=$(tail -c 32 audit/ed25519.der | od -An -v -tx1 | tr -d ' \n')
     public=$(openssl pkey -inform DER -in audit/ed25519.der -pubout -outform DER | tail -c 32 |
         od -An -v -tx1 | tr -d ' \n')
-    hex_to_bin() { printf '%s' "$1" | sed 's/../\\x&/g' | xargs -0 printf '%b'; }
+    hex_to_bin() { # POSIX printf: one octal escape per byte
+        for byte in $(printf '%s' "$1" | sed 's/../& /g'); do
+            printf "\\$(printf '%03o' "0x$byte")"
+        done
+    }
     key_id=$({ printf '%s\n' "$ORIGIN"; hex_to_bin "01$public"; } | openssl dgst -sha256 -binary |
         head -c 4 | od -An -v -tx1 | tr -d ' \n')
     key=$(hex_to_bin "01$seed" | base64 | tr -d '\n')
