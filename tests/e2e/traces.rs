@@ -85,6 +85,7 @@ async fn one_case_is_one_connected_trace_across_agencies_and_the_deadline_engine
         let env = [
             ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
             ("NETRAL_CRASH_NOW", now),
+            ("NETRAL_CRASH_DEADLINES", "1"),
             ("RUST_LOG", "trace"),
         ];
         let site = &site;

@@ -52,6 +52,8 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 pub struct TestApp {
     /// The address the server listens on (a free port chosen by the OS).
     pub addr: SocketAddr,
+    /// The plaintext health-only address, when the test set `health_listen`.
+    pub health_addr: Option<SocketAddr>,
     /// The dev PKI the server generated: `ca.pem`, `server.pem`, `agencies/<id>.pem/.key`.
     pub pki_dir: PathBuf,
     /// The server's clock, standing still until the test moves it with `clock.set(..)`.
@@ -120,6 +122,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .unwrap_or_else(|err| panic!("the test server failed to start: {err}"));
     let addr = app.local_addr();
+    let health_addr = app.health_addr();
     let pki_dir = app
         .dev_pki_dir()
         .map(Path::to_owned)
@@ -139,6 +142,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let shutdown = serve(app, "the test server");
     TestApp {
         addr,
+        health_addr,
         pki_dir,
         clock,
         database_url,

@@ -18,6 +18,8 @@ pub struct CrashSite {
     pub dir: tempfile::TempDir,
     /// The per-test PostgreSQL database when `NETRAL_TEST_DATABASE_URL` is set.
     database: TestDatabase,
+    /// Where every process's clock stands still (`NETRAL_CRASH_NOW`); `None`: the system clock.
+    now: Option<chrono::DateTime<chrono::Utc>>,
     /// The `netral-crash-server` executable (`env!("CARGO_BIN_EXE_netral-crash-server")`,
     /// which cargo defines for the package's integration tests only).
     binary: PathBuf,
@@ -43,7 +45,19 @@ impl CrashSite {
         Self {
             dir,
             database: TestDatabase::create().await,
+            now: None,
             binary: binary.into(),
+        }
+    }
+
+    /// The same site, whose processes' clocks stand still at `now` (e.g. [`DEFAULT_NOW`], the
+    /// date the fixtures were written for).
+    ///
+    /// [`DEFAULT_NOW`]: crate::helpers::DEFAULT_NOW
+    pub fn standing_at(self, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            now: Some(now),
+            ..self
         }
     }
 
@@ -84,6 +98,9 @@ impl CrashSite {
         }
         if let Some(url) = self.database.url() {
             command.env("NETRAL_CRASH_DATABASE_URL", url);
+        }
+        if let Some(now) = self.now {
+            command.env("NETRAL_CRASH_NOW", now.to_rfc3339());
         }
         let child = command.spawn().expect("cannot start netral-crash-server");
         let give_up = tokio::time::Instant::now() + PATIENCE * 3;

@@ -15,6 +15,7 @@ pub mod error;
 pub mod exchange;
 pub mod files;
 pub mod grpc;
+pub mod health;
 pub mod identity;
 pub mod listener;
 pub mod maintenance;

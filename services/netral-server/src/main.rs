@@ -7,6 +7,7 @@
 //! echo DIGITS | netral-server [--config FILE] erase-subject --kind NIP --reference "Putusan 12/2026"
 //! netral-server [--config FILE] revoke (--agency ID | --certificate FILE.pem | --fingerprint HEX) --reason TEXT [--by NAME]
 //! netral-server [--config FILE] revocations
+//! netral-server [--config FILE] migrate
 //! ```
 
 use std::net::SocketAddr;
@@ -84,6 +85,10 @@ enum Command {
     },
     /// Lists every revocation recorded with `revoke`, oldest first.
     Revocations,
+    /// Brings the database's schema up to date and exits (a deployment's migration job, run
+    /// before the replicas roll). Needs only the database URL: no certificates, directory or
+    /// audit keys. Replicas still migrate on start; concurrent runs wait for each other.
+    Migrate,
 }
 
 #[tokio::main]
@@ -112,6 +117,9 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error>> {
     // Before anything is created or opened, and before any operator command: the flags may
     // have changed what was valid, and production mode names everything it lacks at once.
     settings.validate()?;
+    if let Some(Command::Migrate) = flags.command {
+        return migrate(&settings).await;
+    }
     netral_server::posture::check(&settings)?;
     let telemetry = match flags.command {
         // An operator command's few lines need no collector.
@@ -148,7 +156,7 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error>> {
             return revoke_now(&settings, &order).await;
         }
         Some(Command::Revocations) => return list_revocations(&settings).await,
-        None => {}
+        Some(Command::Migrate) | None => {}
     }
     let app = Application::build(settings).await?;
     let addr = app.local_addr();
@@ -218,6 +226,30 @@ async fn revoke_now(
             }
         }
     }
+    Ok(())
+}
+
+/// `migrate`: connects (which migrates, under PostgreSQL's migration lock) and reports the
+/// schema. In production mode the database must be PostgreSQL, as for serving.
+async fn migrate(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let url = settings.database_url();
+    let production = settings.mode == netral_server::posture::Mode::Production;
+    if production && !url.starts_with("postgres") {
+        return Err(format!(
+            "production mode needs: {}",
+            netral_server::posture::NEEDS_POSTGRES
+        )
+        .into());
+    }
+    let store = netral_store::Store::connect(&url, 2).await?;
+    let applied = store.applied_migrations().await;
+    store.close().await?;
+    let applied = applied?;
+    println!(
+        "schema up to date: {} migrations applied, the latest {}",
+        applied.len(),
+        applied.last().map_or("none", String::as_str)
+    );
     Ok(())
 }
 

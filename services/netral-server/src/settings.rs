@@ -37,6 +37,10 @@ pub struct Settings {
     pub mode: crate::posture::Mode,
     /// The gRPC listening address; loopback by default so a fresh checkout exposes nothing.
     pub listen: SocketAddr,
+    /// A second, plaintext address serving only `grpc.health.v1.Health` (no other service, no
+    /// client certificate), for orchestrators whose probes speak neither TLS nor mTLS, such as
+    /// Kubernetes' gRPC probes. Unset: health is served on `listen` only, behind mTLS.
+    pub health_listen: Option<SocketAddr>,
     /// Dangerous: lets dev mode listen on a non-loopback address, exposing its generated CA,
     /// bundled directory and local SQLite to the network. For a throwaway test bed only;
     /// a deployment sets `mode = "production"` instead.
@@ -424,6 +428,7 @@ impl Default for Settings {
         Self {
             mode: crate::posture::Mode::Dev,
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            health_listen: None,
             allow_non_loopback_dev: false,
             data_dir: PathBuf::from("./netral-data"),
             database: DatabaseSettings::default(),
@@ -554,6 +559,19 @@ impl Settings {
                  (or, knowing it exposes all that, allow_non_loopback_dev = true)",
                 self.listen
             ));
+        }
+        if let Some(health) = self.health_listen {
+            if dev && !self.allow_non_loopback_dev && !health.ip().is_loopback() {
+                return refuse(format!(
+                    "dev mode listens on loopback addresses only, health_listen included, not \
+                     on {health}: set mode = \"production\" (or allow_non_loopback_dev = true)"
+                ));
+            }
+            if health == self.listen && health.port() != 0 {
+                return refuse(format!(
+                    "health_listen ({health}) must differ from listen: it serves plaintext"
+                ));
+            }
         }
         let tls = &self.tls;
         let configured = [&tls.ca_cert, &tls.server_cert, &tls.server_key];
@@ -902,6 +920,26 @@ mod tests {
         }
         settings.mode = crate::posture::Mode::Production;
         settings.validate().unwrap();
+    }
+
+    #[test]
+    fn the_plaintext_health_address_follows_the_rules_of_listen() {
+        let vars = env(&[("NETRAL__HEALTH_LISTEN", "127.0.0.1:8081")]);
+        let settings = Settings::load_layers(None, None, vars).unwrap();
+        assert_eq!(
+            settings.health_listen,
+            Some("127.0.0.1:8081".parse().unwrap())
+        );
+        let vars = env(&[("NETRAL__HEALTH_LISTEN", "0.0.0.0:8081")]);
+        let err = Settings::load_layers(None, None, vars).unwrap_err();
+        assert!(err.to_string().contains("health_listen"), "{err}");
+        let mut settings = Settings::for_test();
+        settings.mode = crate::posture::Mode::Production;
+        settings.listen = "0.0.0.0:50051".parse().unwrap();
+        settings.health_listen = Some("0.0.0.0:8081".parse().unwrap());
+        settings.validate().unwrap();
+        settings.health_listen = Some(settings.listen);
+        assert!(settings.validate().is_err());
     }
 
     #[test]

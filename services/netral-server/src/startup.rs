@@ -87,6 +87,8 @@ pub struct Application {
     listener: TcpListener,
     /// The resolved address (the real port when 0 was asked for).
     local_addr: SocketAddr,
+    /// The plaintext health-only listener (`health_listen`), when configured.
+    health_listener: Option<TcpListener>,
     /// Shared state of the services.
     state: AppState,
     /// The server's TLS configuration; `None` only in insecure loopback development mode.
@@ -161,6 +163,14 @@ impl Application {
             addr: settings.listen,
             source,
         })?;
+        let health_listener = match settings.health_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartupError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
         let catalogue = Arc::new(catalogue);
         let key_files = KeyFiles::of(&settings);
         let publish: Vec<&std::path::Path> = dev_pki_dir.iter().map(|p| p.as_path()).collect();
@@ -210,6 +220,7 @@ impl Application {
         Ok(Self {
             listener,
             local_addr,
+            health_listener,
             state,
             keeper,
             metrics,
@@ -224,6 +235,14 @@ impl Application {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The plaintext health-only address, when `health_listen` is set (the real port when 0
+    /// was asked for).
+    pub fn health_addr(&self) -> Option<SocketAddr> {
+        self.health_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// Where the development PKI is, when the server uses one.
@@ -260,6 +279,15 @@ impl Application {
         health.set_serving::<AuditServiceServer<AuditApi>>().await;
         health.set_serving::<InboxServiceServer<InboxApi>>().await;
         health.set_serving::<StatsServiceServer<StatsApi>>().await;
+        health
+            .set_service_status(
+                crate::health::LIVENESS_SERVICE,
+                tonic_health::ServingStatus::Serving,
+            )
+            .await;
+        let _stop_plaintext_health = self.health_listener.map(|listener| {
+            AbortOnDrop(crate::health::spawn(listener, health.clone()).abort_handle())
+        });
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(netral_proto::FILE_DESCRIPTOR_SET)

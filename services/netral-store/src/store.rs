@@ -175,6 +175,15 @@ impl Store {
         Ok(())
     }
 
+    /// The names of the migrations applied to this database, oldest first (all of
+    /// [`migration::Migrator`]'s once [`Store::connect`] returned): what `netral-server migrate`
+    /// reports.
+    pub async fn applied_migrations(&self) -> Result<Vec<String>, StoreError> {
+        use sea_orm_migration::MigratorTrait;
+        let applied = migration::Migrator::get_applied_migrations(&self.db).await?;
+        Ok(applied.iter().map(|m| m.name().to_owned()).collect())
+    }
+
     /// Closes the pool, waiting for connections to finish (SQLite checkpoints its WAL).
     pub async fn close(self) -> Result<(), StoreError> {
         self.db.close().await?;

@@ -6,8 +6,10 @@
 //! 127.0.0.1 on a free port and writes that address to `<data dir>/addr` once it accepts
 //! calls.
 //!
-//! With `NETRAL_CRASH_NOW` (RFC 3339) its clock stands still at that instant and the
-//! deadline engine scans at start, so a test can play a case's weeks by restarting it later.
+//! With `NETRAL_CRASH_NOW` (RFC 3339) its clock stands still at that instant (the system
+//! clock otherwise), so several processes agree on the date the fixtures were written for;
+//! with `NETRAL_CRASH_DEADLINES` set too, the deadline engine runs and scans at start, so a
+//! test can play a case's weeks by restarting it later.
 //! With `OTEL_EXPORTER_OTLP_ENDPOINT` it exports traces and metrics there every 100 ms,
 //! holding at most `NETRAL_CRASH_TRACE_QUEUE` finished spans (4,096 by default).
 
@@ -43,12 +45,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         settings.telemetry.trace_queue_spans = queue.parse()?;
     }
     let clock = match std::env::var("NETRAL_CRASH_NOW") {
-        Ok(now) => {
-            settings.deadlines.enabled = true;
-            Clock::manual(now.parse()?)
-        }
+        Ok(now) => Clock::manual(now.parse()?),
         Err(_) => Clock::system(),
     };
+    settings.deadlines.enabled = std::env::var_os("NETRAL_CRASH_DEADLINES").is_some();
     let telemetry = telemetry::init(&settings.telemetry)?;
     let app = Application::build_with_clock(settings, clock).await?;
     let addr_file = data_dir.join("addr");
