@@ -198,7 +198,10 @@ async fn the_kotabaru_case_walks_to_recorded_through_netral_case_commands() {
             .any(|l| l.starts_with("state") && l.ends_with("RECORDED")),
         "{table}"
     );
-    assert!(table.contains("1 notes, 1 attachments"), "{table}");
+    assert!(
+        table.contains("2 notes, 1 attachments"),
+        "the note and the extension's reason: {table}"
+    );
     assert!(
         table.contains("SEVERE_DEMOTION_12M (SK 800.1.6.4/117/BKPSDM/2024, 2024-03-19)"),
         "{table}"
@@ -247,7 +250,8 @@ async fn every_other_verb_ends_or_escalates_a_case_its_own_way() {
     let dismissed = walk_to(&app, CaseState::Registered).await;
     let cancelled = walk_to(&app, CaseState::Registered).await;
     let not_proven = walk_to(&app, CaseState::UnderExamination).await;
-    let separated = walk_to(&app, CaseState::Forwarded).await;
+    // The registry reports a separation once the PPK is asked to act.
+    let separated = walk_to(&app, CaseState::SanctionRecommended).await;
     let ignored = walk_to(&app, CaseState::SanctionRecommended).await;
     let by_file = walk_to(&app, CaseState::SanctionRecommended).await;
 

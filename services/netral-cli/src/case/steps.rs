@@ -6,6 +6,7 @@
 
 use std::io::Write;
 
+use anyhow::Context;
 use netral_proto::v1 as pb;
 use netral_proto::v1::case_service_client::CaseServiceClient;
 use uuid::Uuid;
@@ -64,10 +65,16 @@ pub async fn run(args: CaseArgs, out: &mut dyn Write, note: &mut dyn Write) -> a
 /// The step's name, its etag (read unless given) and its request id (fresh unless given).
 async fn header(client: &Client, step: &StepArgs) -> anyhow::Result<Header> {
     let name = step.case.to_string();
-    let etag = match &step.etag {
-        Some(etag) => etag.clone(),
-        None => read::fetch(client, &name, pb::CaseView::Basic).await?.etag,
-    };
+    let etag =
+        match &step.etag {
+            Some(etag) => etag.clone(),
+            None => read::fetch(client, &name, pb::CaseView::Basic)
+                .await
+                .context(
+                    "reading the case for its etag (an agency that may not read it passes --etag)",
+                )?
+                .etag,
+        };
     let request_id = step.request_id.unwrap_or_else(Uuid::now_v7).to_string();
     Ok(Header {
         name,
