@@ -146,19 +146,22 @@ impl<'a> Player<'a> {
 
     /// One step's line: who, which RPC, which case, the state and the open deadline.
     fn line(&mut self, agency: &str, rpc: &str, case: &pb::Case) -> anyhow::Result<()> {
-        let id = case.name.strip_prefix("cases/").unwrap_or(&case.name);
-        let short = id.get(..8).unwrap_or(id);
+        // A UUID v7 starts with its time: the random tail tells cases apart.
+        let short = case
+            .name
+            .get(case.name.len().saturating_sub(8)..)
+            .unwrap_or(&case.name);
         let deadline = open_deadline(case);
         let deadline = if deadline.is_empty() {
             String::new()
         } else {
             format!("  next: {deadline}")
         };
-        writeln!(
-            self.out,
-            "  {agency:<28} {rpc:<26} {short}  {:<20}{deadline}",
+        let line = format!(
+            "  {agency:<28} {rpc:<26} …{short}  {:<20}{deadline}",
             state(case)
-        )?;
+        );
+        writeln!(self.out, "{}", line.trim_end())?;
         Ok(())
     }
 }
