@@ -105,14 +105,22 @@ pub async fn register(
         note,
         "request_id {request_id} (to retry: --request-id {request_id})"
     )?;
-    let case = rpc::unary("RegisterCase", || {
+    let case = send_registration(client, request).await?;
+    output::case(&case, output, out)
+}
+
+/// Sends a registration (again on `UNAVAILABLE`, with its request id) and returns the case.
+pub async fn send_registration(
+    client: &Client,
+    request: pb::RegisterCaseRequest,
+) -> anyhow::Result<pb::Case> {
+    rpc::unary("RegisterCase", || {
         let (mut client, request) = (client.clone(), request.clone());
         async move { client.register_case(request).await }
     })
     .await?
     .r#case
-    .ok_or_else(|| anyhow::anyhow!("the server's reply carries no case"))?;
-    output::case(&case, output, out)
+    .ok_or_else(|| anyhow::anyhow!("the server's reply carries no case"))
 }
 
 /// Prints one case.

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::audit::history::{CaseName, HistoryArgs};
 use crate::case::output::{open_deadline, state};
+use crate::case::read;
 use crate::case::steps::{self, CaseCommand, Client, Header, StepArgs};
 use crate::profile::ProfileArgs;
 use crate::stats::{ComplianceArgs, Dimension, Output, StatsArgs, StatsCommand};
@@ -108,13 +109,7 @@ impl<'a> Player<'a> {
             request_id: Uuid::now_v7().to_string(),
             r#case: Some(case),
         };
-        let case = rpc::unary("RegisterCase", || {
-            let (mut client, request) = (client.clone(), request.clone());
-            async move { client.register_case(request).await }
-        })
-        .await?
-        .r#case
-        .ok_or_else(|| anyhow::anyhow!("RegisterCase answered no case"))?;
+        let case = read::send_registration(&client, request).await?;
         self.line(office, "RegisterCase", &case)?;
         Ok(case)
     }

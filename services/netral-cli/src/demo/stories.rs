@@ -34,8 +34,12 @@ fn subject(nip: &str, name: &str, position: &str, instance: &str) -> pb::Subject
     }
 }
 
-/// What a registration says beyond its subject.
+/// A story's report: who registers what, beyond the subjects it names.
 struct Report {
+    /// The story's heading.
+    title: &'static str,
+    /// The Bawaslu office that registers it.
+    office: &'static str,
     /// The office's register number.
     number: &'static str,
     /// The PPK, `agencies/…`.
@@ -52,9 +56,44 @@ struct Report {
     dates: (Date, Date),
     /// What happened.
     summary: &'static str,
+    /// The (fictional) civil servants it names: NIP, name, position; one case each.
+    subjects: &'static [(&'static str, &'static str, &'static str)],
+    /// Where they work.
+    instance: &'static str,
+}
+
+/// What a story's opening found.
+enum Opening {
+    /// The office already registered the number: the first of its cases.
+    Existing(String),
+    /// The cases just registered, one per subject.
+    Registered(Vec<pb::Case>),
 }
 
 impl Report {
+    /// Prints the story's heading and registers one case per subject, unless the office
+    /// already registered the number (a second run), which it says instead.
+    async fn open(&self, p: &mut Player<'_>) -> anyhow::Result<Opening> {
+        p.story(self.title)?;
+        if let Some(case) = p.existing(self.office, self.number).await?.first() {
+            return Ok(Opening::Existing(case.name.clone()));
+        }
+        let mut cases = Vec::new();
+        for (nip, name, position) in self.subjects {
+            let case = self.case(subject(nip, name, position, self.instance));
+            cases.push(p.register(self.office, case).await?);
+        }
+        Ok(Opening::Registered(cases))
+    }
+
+    /// The one case of a single-subject story, or the first one found.
+    async fn open_one(&self, p: &mut Player<'_>) -> anyhow::Result<Result<pb::Case, String>> {
+        Ok(match self.open(p).await? {
+            Opening::Existing(name) => Err(name),
+            Opening::Registered(mut cases) => Ok(cases.remove(0)),
+        })
+    }
+
     /// The case to register for `subject`.
     fn case(&self, subject: pb::Subject) -> pb::Case {
         let (kind, year) = self.election;
@@ -114,11 +153,10 @@ pub async fn play(p: &mut Player<'_>) -> anyhow::Result<Option<String>> {
 
 /// Examined, recommended, decreed by the regent and recorded by BKN.
 async fn hulu_sungai_selatan(p: &mut Player<'_>) -> anyhow::Result<Option<String>> {
-    p.story(
-        "Hulu Sungai Selatan (Kalsel), Pilkada gubernur 2020: a department head on a campaign team",
-    )?;
-    let office = "bawaslu-hulu-sungai-selatan";
     let report = Report {
+        title: "Hulu Sungai Selatan (Kalsel), Pilkada gubernur 2020: a department head on a \
+                campaign team",
+        office: "bawaslu-hulu-sungai-selatan",
         number: "031/Reg/LP/PG/Kab/22.11/XI/2020",
         ppk: "agencies/pemkab-hulu-sungai-selatan",
         region: "63.06",
@@ -127,17 +165,18 @@ async fn hulu_sungai_selatan(p: &mut Player<'_>) -> anyhow::Result<Option<String
         source: pb::CaseSource::PublicReport,
         dates: (day(2020, 11, 20), day(2020, 11, 23)),
         summary: "Tercatat sebagai anggota tim kampanye pasangan calon gubernur Kalimantan Selatan.",
+        subjects: &[(
+            "197911052005011004",
+            "Muhammad Rizal Fahmi",
+            "Kepala Bidang Pendapatan Daerah",
+        )],
+        instance: "Pemerintah Kabupaten Hulu Sungai Selatan",
     };
-    if let Some(case) = p.existing(office, report.number).await?.first() {
-        return Ok(Some(case.name.clone()));
-    }
-    let subject = subject(
-        "197911052005011004",
-        "Muhammad Rizal Fahmi",
-        "Kepala Bidang Pendapatan Daerah",
-        "Pemerintah Kabupaten Hulu Sungai Selatan",
-    );
-    let case = p.register(office, report.case(subject)).await?;
+    let case = match report.open_one(p).await? {
+        Ok(case) => case,
+        Err(existing) => return Ok(Some(existing)),
+    };
+    let office = report.office;
     let case = p
         .act(office, &case, |step| CaseCommand::Forward {
             step,
@@ -176,9 +215,9 @@ async fn hulu_sungai_selatan(p: &mut Player<'_>) -> anyhow::Result<Option<String
 
 /// One report, three ASN, three linked cases: recorded, not proven, with the examiner.
 async fn kotabaru(p: &mut Player<'_>) -> anyhow::Result<()> {
-    p.story("Kotabaru (Kalsel), Pemilu 2024: one report naming three ASN, three linked cases")?;
-    let office = "bawaslu-kotabaru";
     let report = Report {
+        title: "Kotabaru (Kalsel), Pemilu 2024: one report naming three ASN, three linked cases",
+        office: "bawaslu-kotabaru",
         number: "007/Reg/LP/PL/Kab/22.05/II/2024",
         ppk: "agencies/pemkab-kotabaru",
         region: "63.02",
@@ -187,32 +226,28 @@ async fn kotabaru(p: &mut Player<'_>) -> anyhow::Result<()> {
         source: pb::CaseSource::PublicReport,
         dates: (day(2024, 1, 28), day(2024, 2, 1)),
         summary: "Menyukai dan membagikan unggahan kampanye calon anggota DPRD di Facebook.",
+        subjects: &[
+            ("198804172011012002", "Siti Nurhalimah", "Guru Ahli Muda"),
+            (
+                "198201092008011005",
+                "Hendra Saputra",
+                "Sekretaris Kecamatan",
+            ),
+            (
+                "199106282019031007",
+                "Wahyu Prasetyo",
+                "Penyuluh Pertanian Ahli Pertama",
+            ),
+        ],
+        instance: "Pemerintah Kabupaten Kotabaru",
     };
-    if !p.existing(office, report.number).await?.is_empty() {
+    let Opening::Registered(cases) = report.open(p).await? else {
         return Ok(());
-    }
-    let instance = "Pemerintah Kabupaten Kotabaru";
-    let teacher = subject(
-        "198804172011012002",
-        "Siti Nurhalimah",
-        "Guru Ahli Muda",
-        instance,
-    );
-    let secretary = subject(
-        "198201092008011005",
-        "Hendra Saputra",
-        "Sekretaris Kecamatan",
-        instance,
-    );
-    let extension = subject(
-        "199106282019031007",
-        "Wahyu Prasetyo",
-        "Penyuluh Pertanian Ahli Pertama",
-        instance,
-    );
-    let first = p.register(office, report.case(teacher)).await?;
-    let second = p.register(office, report.case(secretary)).await?;
-    let third = p.register(office, report.case(extension)).await?;
+    };
+    let office = report.office;
+    let [first, second, third]: [pb::Case; 3] = cases
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("three subjects make three cases"))?;
     let letter = "045/PP.01.02/K.KS-05/03/2024";
     let forward = |step: StepArgs| CaseCommand::Forward {
         step,
@@ -272,9 +307,9 @@ async fn kotabaru(p: &mut Player<'_>) -> anyhow::Result<()> {
 
 /// A finding reviewed at length, then dismissed.
 async fn batang_hari(p: &mut Player<'_>) -> anyhow::Result<()> {
-    p.story("Batang Hari (Jambi), Pemilu 2024: liking a candidate's posts")?;
-    let office = "bawaslu-batang-hari";
     let report = Report {
+        title: "Batang Hari (Jambi), Pemilu 2024: liking a candidate's posts",
+        office: "bawaslu-batang-hari",
         number: "003/Reg/TM/PL/Kab/05.04/II/2024",
         ppk: "agencies/pemkab-batang-hari",
         region: "15.04",
@@ -283,17 +318,17 @@ async fn batang_hari(p: &mut Player<'_>) -> anyhow::Result<()> {
         source: pb::CaseSource::Finding,
         dates: (day(2024, 2, 5), day(2024, 2, 8)),
         summary: "Menyukai dan mengomentari unggahan kampanye calon presiden di Instagram.",
+        subjects: &[(
+            "199205142020122003",
+            "Dewi Anggraini",
+            "Analis Kebijakan Ahli Pertama",
+        )],
+        instance: "Pemerintah Kabupaten Batang Hari",
     };
-    if !p.existing(office, report.number).await?.is_empty() {
+    let Ok(case) = report.open_one(p).await? else {
         return Ok(());
-    }
-    let analyst = subject(
-        "199205142020122003",
-        "Dewi Anggraini",
-        "Analis Kebijakan Ahli Pertama",
-        "Pemerintah Kabupaten Batang Hari",
-    );
-    let case = p.register(office, report.case(analyst)).await?;
+    };
+    let office = report.office;
     let case = p
         .act(office, &case, |step| CaseCommand::ExtendReview {
             step,
@@ -316,9 +351,9 @@ async fn batang_hari(p: &mut Player<'_>) -> anyhow::Result<()> {
 
 /// Recommended and acknowledged; the PPK's deadline is running.
 async fn oku_selatan(p: &mut Player<'_>) -> anyhow::Result<()> {
-    p.story("OKU Selatan (Sumsel), Pilkada 2020: gifts to voters at a candidate's meeting")?;
-    let office = "bawaslu-oku-selatan";
     let report = Report {
+        title: "OKU Selatan (Sumsel), Pilkada 2020: gifts to voters at a candidate's meeting",
+        office: "bawaslu-oku-selatan",
         number: "019/Reg/TM/PB/Kab/06.13/X/2020",
         ppk: "agencies/pemkab-oku-selatan",
         region: "16.09",
@@ -327,17 +362,17 @@ async fn oku_selatan(p: &mut Player<'_>) -> anyhow::Result<()> {
         source: pb::CaseSource::Finding,
         dates: (day(2020, 10, 14), day(2020, 10, 16)),
         summary: "Membagikan bingkisan kepada warga dalam pertemuan yang dihadiri calon bupati.",
+        subjects: &[(
+            "197703212003121002",
+            "Rudi Hartono",
+            "Kepala Seksi Pemerintahan Kecamatan",
+        )],
+        instance: "Pemerintah Kabupaten Ogan Komering Ulu Selatan",
     };
-    if !p.existing(office, report.number).await?.is_empty() {
+    let Ok(case) = report.open_one(p).await? else {
         return Ok(());
-    }
-    let head = subject(
-        "197703212003121002",
-        "Rudi Hartono",
-        "Kepala Seksi Pemerintahan Kecamatan",
-        "Pemerintah Kabupaten Ogan Komering Ulu Selatan",
-    );
-    let case = p.register(office, report.case(head)).await?;
+    };
+    let office = report.office;
     let case = p
         .act(office, &case, |step| CaseCommand::Forward {
             step,
