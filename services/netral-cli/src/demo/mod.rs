@@ -10,7 +10,9 @@
 //! | module | what |
 //! |---|---|
 //! | [`stories`] | the four stories and their outcomes |
+//! | [`report`] | a story's report and opening, dates, decrees |
 
+pub mod report;
 pub mod stories;
 
 use std::collections::HashMap;
