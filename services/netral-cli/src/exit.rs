@@ -10,20 +10,25 @@ use crate::rpc::RpcFailure;
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  ok
-  1  anything else (a file that cannot be read, a server that cannot be reached, ...)
+  1  anything else (a file that cannot be read, ...)
   2  usage: the command line does not parse
   3  refused as invalid: INVALID_ARGUMENT (field violations listed) or FAILED_PRECONDITION
   4  not allowed: PERMISSION_DENIED or UNAUTHENTICATED
   5  NOT_FOUND
   6  conflict: ABORTED (stale etag: read the case again) or ALREADY_EXISTS
-  7  try again later: UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED";
+  7  try again later: UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED, or the server
+     cannot be reached";
 
-/// The exit code for a failed command: by the gRPC code of the refusal in its chain, 1 when
-/// there is none.
+/// The exit code for a failed command: by the gRPC code of the refusal in its chain, 7 when
+/// the connection failed, 1 otherwise.
 pub fn code_of(err: &anyhow::Error) -> u8 {
-    err.chain()
-        .find_map(|cause| cause.downcast_ref::<RpcFailure>())
-        .map_or(1, |failure| code_for(failure.code))
+    if let Some(failure) = err.chain().find_map(|c| c.downcast_ref::<RpcFailure>()) {
+        return code_for(failure.code);
+    }
+    let unreachable = err
+        .chain()
+        .any(|cause| cause.is::<tonic::transport::Error>());
+    if unreachable { 7 } else { 1 }
 }
 
 /// The exit code for a gRPC status code.
@@ -63,5 +68,16 @@ mod tests {
         let wrapped = rpc_error("GetCase", &Status::not_found("gone")).context("reading");
         assert_eq!(code_of(&wrapped), 5, "found however deep in the chain");
         assert_eq!(code_of(&anyhow::anyhow!("cannot read case.json")), 1);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_cannot_be_reached_is_worth_trying_again() {
+        // Port 1 on loopback: nothing listens there.
+        let refused = tonic::transport::Channel::from_static("http://127.0.0.1:1")
+            .connect()
+            .await
+            .unwrap_err();
+        let err = anyhow::Error::new(refused).context("cannot connect to http://127.0.0.1:1");
+        assert_eq!(code_of(&err), 7);
     }
 }
