@@ -8,6 +8,8 @@ mod audit;
 mod audit_erasure;
 mod audit_tamper;
 mod case_size;
+mod cli_case;
+mod cli_demo;
 mod concurrency;
 mod crash;
 mod deadline_engine;

@@ -1,5 +1,7 @@
-//! The connection flags of the online `netral` commands (audit, inbox) and the mTLS channel
-//! they describe: the dev PKI's layout (`<pki>/ca.pem`, `<pki>/agencies/<agency>.pem|.key`) by
+//! The connection flags of the online `netral` commands (audit, inbox, stats; each flag also
+//! read from the profile's environment variable, `NETRAL_ENDPOINT`, `NETRAL_PKI`,
+//! `NETRAL_AGENCY`, `NETRAL_CA`, `NETRAL_CERT`, `NETRAL_KEY`, see [`crate::profile`]) and the
+//! mTLS channel they describe: the dev PKI's layout (`<pki>/ca.pem`, `<pki>/agencies/<agency>.pem|.key`) by
 //! default, or explicit files for an operator-issued certificate. The log's public verifier
 //! key (`audit-log.pub`) is read from the same directory unless `--key` names it.
 
@@ -30,7 +32,12 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Args)]
 pub struct PkiDir {
     /// The dev PKI directory (`ca.pem`, `agencies/<id>.pem|.key`, `audit-log.pub`).
-    #[arg(long, value_name = "DIR", default_value = "./netral-data/pki")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "NETRAL_PKI",
+        default_value = "./netral-data/pki"
+    )]
     pub pki: PathBuf,
 }
 
@@ -59,7 +66,7 @@ pub fn read_verifier_key(path: &Path) -> anyhow::Result<String> {
 #[derive(Debug, Clone, Args)]
 pub struct ConnectArgs {
     /// The server's https:// endpoint.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_ENDPOINT)]
+    #[arg(long, value_name = "URL", env = "NETRAL_ENDPOINT", default_value = DEFAULT_ENDPOINT)]
     pub endpoint: String,
     /// Where the CA, the agency certificates and `audit-log.pub` are.
     #[command(flatten)]
@@ -67,17 +74,17 @@ pub struct ConnectArgs {
     /// The agency to act as, presenting its certificate. The audit commands default to
     /// `bpk`, an auditor (another agency asks only about its own cases); the inbox commands
     /// need it: whose inbox.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "NETRAL_AGENCY")]
     pub agency: Option<AgencyId>,
     /// The CA certificate (PEM) the server's certificate must chain to, instead of
     /// `<pki>/ca.pem`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "NETRAL_CA")]
     pub ca: Option<PathBuf>,
     /// The client certificate (PEM) to present, instead of `<pki>/agencies/<agency>.pem`.
-    #[arg(long, value_name = "FILE", requires = "cert_key")]
+    #[arg(long, value_name = "FILE", env = "NETRAL_CERT", requires = "cert_key")]
     pub cert: Option<PathBuf>,
     /// The client certificate's private key (PEM), instead of `<pki>/agencies/<agency>.key`.
-    #[arg(long, value_name = "FILE", requires = "cert")]
+    #[arg(long, value_name = "FILE", env = "NETRAL_KEY", requires = "cert")]
     pub cert_key: Option<PathBuf>,
     /// The name the server's certificate must carry.
     #[arg(long, value_name = "NAME", default_value = DEV_SERVER_NAME)]

@@ -26,6 +26,24 @@
 //!
 //! netral stats compliance [--filter EXPR] [--group-by province,ppk,...] [--output table|json]
 //! netral stats overdue    [--filter EXPR] [--limit N] [--output table|json]
+//!
+//! netral case register --file case.json|-             RegisterCase (Bawaslu)
+//! netral case get CASE [--view basic|full]             GetCase
+//! netral case list [--filter EXPR] [--view basic|full] [--page-size N] [--page-token T | --all]
+//! netral case extend-review|dismiss|forward|accept|not-proven|recommend|acknowledge|decree|
+//!             separated|record|block|unblock|warn|cancel|attach|note CASE [--field ...]
+//!             [--etag ETAG] [--request-id UUID]        one verb per step RPC
+//! netral directory agencies|agency ID|regions|non-working-days|deadline-rules|
+//!                  violation-forms|sanctions [--filter EXPR]
+//! netral demo [--endpoint URL --pki DIR]               the seed stories, live
+//! netral completions bash|zsh|fish
+//!
+//! case, directory and demo take the connection profile: flags (--endpoint, --agency, --pki,
+//! --ca, --cert, --cert-key, --server-name), over NETRAL_ENDPOINT, NETRAL_AGENCY, NETRAL_PKI,
+//! NETRAL_CA, NETRAL_CERT, NETRAL_KEY, over a TOML file (--profile FILE or
+//! $XDG_CONFIG_HOME/netral/config.toml); and --output table|json.
+//! A failure prints the status code, netral's reason and each field violation on stderr, and
+//! exits by class (see `netral --help` and netral_cli::exit).
 //! ```
 
 mod pki;
@@ -33,12 +51,18 @@ mod pki;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use netral_cli::{audit, bench, inbox, stats};
+use clap::{CommandFactory, Parser, Subcommand};
+use netral_cli::{audit, bench, case, demo, directory, exit, inbox, stats};
 
 /// The `netral` command.
 #[derive(Debug, Parser)]
-#[command(name = "netral", version, about, propagate_version = true)]
+#[command(
+    name = "netral",
+    version,
+    about,
+    propagate_version = true,
+    after_help = exit::EXIT_CODES_HELP
+)]
 struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -59,6 +83,19 @@ enum Command {
     Inbox(inbox::InboxArgs),
     /// Follow-up compliance per group and the overdue list (no personal data).
     Stats(stats::StatsArgs),
+    /// Every CaseService RPC: register, the steps, get, list.
+    Case(case::CaseArgs),
+    /// The reference data: agencies, regions, calendar, deadline rules, catalogues.
+    Directory(directory::DirectoryArgs),
+    /// Plays the seed stories against a dev server, then shows the compliance table and one
+    /// case's audit timeline.
+    Demo(demo::DemoArgs),
+    /// Prints a shell completion script: `netral completions bash > /etc/bash_completion.d/netral`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[tokio::main]
@@ -70,9 +107,10 @@ async fn main() -> ExitCode {
         // The reader went away (`netral audit history … --json | head`): not a failure.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            // `{:#}` prints the whole cause chain on one line, without a backtrace.
+            // `{:#}` prints the whole cause chain on one line, without a backtrace (a
+            // refusal's field violations follow, one per line).
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            ExitCode::from(exit::code_of(&err))
         }
     }
 }
@@ -96,8 +134,18 @@ async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Audit(args) => audit::run(args, out).await,
         Command::Inbox(args) => inbox::run(args, out).await,
         Command::Stats(args) => stats::run(args, out).await,
+        Command::Case(args) => case::run(args, out, &mut std::io::stderr()).await,
+        Command::Directory(args) => directory::run(args, out).await,
+        Command::Demo(args) => demo::run(args, out).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "netral", out);
+            Ok(())
+        }
     }
 }
+
+#[cfg(test)]
+mod main_tests;
 
 #[cfg(test)]
 mod tests {

@@ -28,15 +28,18 @@ where
 }
 
 /// A refusal of `rpc` as an error: `GetCheckpoint failed: PERMISSION_DENIED (NOT_A_PARTY):
-/// <message>`, followed by a hint when the code has a usual cause. The reason is shown as
-/// the server sent it, so a reason newer than this command still shows.
+/// <message>`, followed by a hint when the code has a usual cause and by one line per field
+/// violation (`  field: description`). The reason is shown as the server sent it, so a
+/// reason newer than this command still shows. The error is an [`RpcFailure`], so `main`
+/// can pick the exit code by the status code.
 pub fn rpc_error(rpc: &str, status: &Status) -> anyhow::Error {
     let code = status.code();
     let message = status.message();
+    let reason = netral_reason(status);
     let mut text = format!("{rpc} failed: {}", code_name(code));
-    if let Some(reason) = netral_reason(status) {
+    if let Some(reason) = &reason {
         text.push_str(" (");
-        text.push_str(&reason);
+        text.push_str(reason);
         text.push(')');
     }
     if !message.is_empty() {
@@ -48,10 +51,45 @@ pub fn rpc_error(rpc: &str, status: &Status) -> anyhow::Error {
         text.push_str(hint);
         text.push(')');
     }
-    anyhow::Error::msg(text)
+    let violations: Vec<(String, String)> = status
+        .get_error_details()
+        .bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .iter()
+                .map(|v| (v.field.clone(), v.description.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (field, description) in &violations {
+        text.push_str("\n  ");
+        text.push_str(field);
+        text.push_str(": ");
+        text.push_str(description);
+    }
+    anyhow::Error::new(RpcFailure {
+        code,
+        reason,
+        violations,
+        text,
+    })
 }
 
-/// What usually causes `code` for an audit call.
+/// A call the server refused, with what a script or `main` needs to tell why.
+#[derive(Debug, thiserror::Error)]
+#[error("{text}")]
+pub struct RpcFailure {
+    /// The gRPC status code: it picks the exit code.
+    pub code: Code,
+    /// netral's `ErrorInfo.reason`, when the server sent one.
+    pub reason: Option<String>,
+    /// Each `BadRequest` field violation, `(field, description)`.
+    pub violations: Vec<(String, String)>,
+    /// The readable text, as printed.
+    text: String,
+}
+
+/// What usually causes `code`.
 fn hint(code: Code) -> Option<&'static str> {
     match code {
         Code::Unavailable => Some("is the server running and reachable at --endpoint?"),
@@ -59,9 +97,10 @@ fn hint(code: Code) -> Option<&'static str> {
             Some("the client certificate was not accepted; check --agency or --cert")
         }
         Code::PermissionDenied => Some(
-            "this agency may not read that part of the log; act as an auditor, e.g. --agency bpk",
+            "this agency may not do or read that: act as the agency whose turn it is, or as an \
+             auditor (e.g. --agency bpk) to read the audit log",
         ),
-        Code::Unimplemented => Some("the server does not offer the audit service"),
+        Code::Unimplemented => Some("the server does not offer this service"),
         Code::DeadlineExceeded => Some("the server did not answer in time"),
         _ => None,
     }
@@ -111,6 +150,29 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn field_violations_are_listed_one_per_line() {
+        let status = Status::with_error_details(
+            Code::InvalidArgument,
+            "the request is invalid",
+            tonic_types::ErrorDetails::with_bad_request(vec![
+                tonic_types::FieldViolation::new("case.subject.id", "not a valid NIP"),
+                tonic_types::FieldViolation::new("case.region_code", "unknown region"),
+            ]),
+        );
+        let err = rpc_error("RegisterCase", &status);
+        let text = err.to_string();
+        assert!(
+            text.ends_with(
+                "\n  case.subject.id: not a valid NIP\n  case.region_code: unknown region"
+            ),
+            "{text}"
+        );
+        let failure = err.downcast_ref::<RpcFailure>().unwrap();
+        assert_eq!(failure.code, Code::InvalidArgument);
+        assert_eq!(failure.violations.len(), 2);
     }
 
     #[test]

@@ -222,7 +222,7 @@ fn print_compliance(
 }
 
 /// Prints `table` with aligned columns: the first `text_columns` left-aligned, the rest right.
-fn print_table(
+pub(crate) fn print_table(
     table: &[Vec<String>],
     text_columns: usize,
     out: &mut dyn Write,
