@@ -584,3 +584,52 @@ async fn the_directory_lists_as_a_table_and_as_json() {
         "{sanctions}"
     );
 }
+
+#[tokio::test]
+async fn every_call_of_the_command_line_is_a_span_of_its_one_trace() {
+    let app = spawn_app().await;
+    let case = app
+        .register("bawaslu-kotabaru", fixtures::kotabaru_social_media_like())
+        .await
+        .unwrap();
+    // Two commands, two calls each (the step reads the case for its etag first).
+    for text in ["Klarifikasi dijadwalkan.", "Saksi hadir."] {
+        step(
+            &app,
+            "bawaslu-kotabaru",
+            "note",
+            &case.name,
+            &["--text", text],
+        )
+        .await;
+    }
+    let command_trace = netral_cli::trace::for_call()
+        .split('-')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let events = app
+        .audit_client("bpk")
+        .await
+        .get_case_history(pb::GetCaseHistoryRequest {
+            name: case.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    let by_cli: Vec<&pb::AuditEvent> = events.iter().filter(|e| e.action == "ADD_NOTE").collect();
+    assert_eq!(by_cli.len(), 2);
+    for event in by_cli {
+        assert_eq!(
+            event.trace_id, command_trace,
+            "the server span continues the command's trace"
+        );
+        assert_eq!(event.span_id.len(), 16);
+    }
+    let registration = &events[0];
+    assert_ne!(
+        registration.trace_id, command_trace,
+        "a call without a traceparent starts a trace of its own"
+    );
+}

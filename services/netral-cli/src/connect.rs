@@ -15,6 +15,8 @@ use netral_proto::v1::audit_service_client::AuditServiceClient;
 use netral_server::tls::DEV_SERVER_NAME;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
+use crate::trace::Traced;
+
 /// Where the server listens unless `--endpoint` says otherwise.
 pub const DEFAULT_ENDPOINT: &str = "https://127.0.0.1:50051";
 /// The agency the audit commands act as without `--agency`: BPK, an auditor of the dev
@@ -134,10 +136,11 @@ impl ConnectArgs {
             .domain_name(self.server_name.clone()))
     }
 
-    /// Connects to the server over mTLS.
-    pub async fn channel(&self) -> anyhow::Result<Channel> {
+    /// Connects to the server over mTLS; every call carries this command's trace context
+    /// ([`crate::trace`]).
+    pub async fn channel(&self) -> anyhow::Result<Traced> {
         let endpoint = &self.endpoint;
-        Channel::from_shared(endpoint.clone())
+        let channel = Channel::from_shared(endpoint.clone())
             .with_context(|| format!("`{endpoint}` is not a valid endpoint"))?
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(CALL_TIMEOUT)
@@ -145,11 +148,12 @@ impl ConnectArgs {
             .context("the TLS configuration was refused")?
             .connect()
             .await
-            .with_context(|| format!("cannot connect to {endpoint}"))
+            .with_context(|| format!("cannot connect to {endpoint}"))?;
+        Ok(crate::trace::traced(channel))
     }
 
     /// An `AuditService` client over a fresh connection.
-    pub async fn client(&self) -> anyhow::Result<AuditServiceClient<Channel>> {
+    pub async fn client(&self) -> anyhow::Result<AuditServiceClient<Traced>> {
         Ok(AuditServiceClient::new(self.channel().await?))
     }
 }

@@ -17,7 +17,6 @@ use std::io::Write;
 use clap::{Args, Subcommand};
 use netral_proto::v1 as pb;
 use netral_proto::v1::directory_service_client::DirectoryServiceClient;
-use tonic::transport::Channel;
 use tonic::{Response, Status};
 
 use crate::case::Output;
@@ -329,6 +328,8 @@ fn table<const N: usize>(
 
 /// The directory client of a resolved connection (the demo reads the examiner of the day
 /// this way).
-pub async fn client(profile: &ProfileArgs) -> anyhow::Result<DirectoryServiceClient<Channel>> {
+pub async fn client(
+    profile: &ProfileArgs,
+) -> anyhow::Result<DirectoryServiceClient<crate::trace::Traced>> {
     Ok(DirectoryServiceClient::new(profile.channel().await?))
 }

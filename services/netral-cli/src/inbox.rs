@@ -18,7 +18,6 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use netral_proto::v1 as pb;
 use netral_proto::v1::inbox_service_client::InboxServiceClient;
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 use crate::connect::ConnectArgs;
@@ -117,7 +116,7 @@ pub async fn run(args: InboxArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         InboxCommand::List(args) => list(&args, out).await,
         InboxCommand::Ack(args) => {
             let client = client(&args.connect).await?;
-            let count = ack(&client, &args.cursor).await?;
+            let count = ack(&client, &args.cursor, None).await?;
             writeln!(out, "acknowledged {count} message(s) up to {}", args.cursor)?;
             Ok(())
         }
@@ -125,7 +124,7 @@ pub async fn run(args: InboxArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     }
 }
 
-async fn client(connect: &ConnectArgs) -> anyhow::Result<InboxServiceClient<Channel>> {
+async fn client(connect: &ConnectArgs) -> anyhow::Result<InboxServiceClient<crate::trace::Traced>> {
     anyhow::ensure!(
         connect.agency.is_some(),
         "--agency ID is required: the agency whose inbox this is"
@@ -133,14 +132,29 @@ async fn client(connect: &ConnectArgs) -> anyhow::Result<InboxServiceClient<Chan
     Ok(InboxServiceClient::new(connect.channel().await?))
 }
 
-async fn ack(client: &InboxServiceClient<Channel>, cursor: &str) -> anyhow::Result<i64> {
+/// Acknowledges everything up to `cursor`. With `producer` (the `traceparent` of the last
+/// message acknowledged), the acknowledgement continues that step's trace: the recipient's
+/// processing shows in the case's picture.
+async fn ack(
+    client: &InboxServiceClient<crate::trace::Traced>,
+    cursor: &str,
+    producer: Option<&str>,
+) -> anyhow::Result<i64> {
     let request = pb::AckInboxRequest {
         request_id: uuid::Uuid::new_v4().to_string(),
         cursor: cursor.to_owned(),
         ..Default::default()
     };
+    let traceparent = producer
+        .and_then(crate::trace::continuing)
+        .and_then(|t| tonic::metadata::MetadataValue::try_from(t).ok());
     let reply = rpc::unary("AckInbox", || {
-        let (mut client, request) = (client.clone(), request.clone());
+        let (mut client, mut request) = (client.clone(), tonic::Request::new(request.clone()));
+        if let Some(traceparent) = &traceparent {
+            request
+                .metadata_mut()
+                .insert("traceparent", traceparent.clone());
+        }
         async move { client.ack_inbox(request).await }
     })
     .await?;
@@ -163,7 +177,8 @@ async fn watch(args: &WatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut client = client(&args.connect).await?;
     let mut after = args.after.clone().unwrap_or_default();
     let mut printed = 0usize;
-    let mut unacked: Option<String> = None;
+    // The newest message not yet acknowledged: its cursor and its step's trace context.
+    let mut unacked: Option<(String, String)> = None;
     let mut since_ack = 0usize;
     let mut backoff = Duration::from_millis(250);
     loop {
@@ -186,8 +201,8 @@ async fn watch(args: &WatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             let next = match tokio::time::timeout(ACK_WHEN_IDLE, stream.message()).await {
                 Ok(next) => next,
                 Err(_idle) => {
-                    if let Some(cursor) = unacked.take().filter(|_| !args.no_ack) {
-                        ack(&client, &cursor).await?;
+                    if let Some((cursor, producer)) = unacked.take().filter(|_| !args.no_ack) {
+                        ack(&client, &cursor, Some(&producer)).await?;
                         since_ack = 0;
                     }
                     stream.message().await
@@ -208,15 +223,15 @@ async fn watch(args: &WatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             print_message(&message, args.json, out)?;
             out.flush()?;
             after = message.cursor.clone();
-            unacked = Some(message.cursor);
+            unacked = Some((message.cursor, message.traceparent));
             printed += 1;
             since_ack += 1;
             let done = args.max.is_some_and(|max| printed >= max);
             if !args.no_ack
                 && (since_ack >= ACK_EVERY || done)
-                && let Some(cursor) = unacked.take()
+                && let Some((cursor, producer)) = unacked.take()
             {
-                ack(&client, &cursor).await?;
+                ack(&client, &cursor, Some(&producer)).await?;
                 since_ack = 0;
             }
             if done {

@@ -20,3 +20,4 @@ pub mod protojson;
 pub mod retry;
 pub mod rpc;
 pub mod stats;
+pub mod trace;

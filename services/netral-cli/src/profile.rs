@@ -13,7 +13,6 @@ use anyhow::Context;
 use clap::Args;
 use netral_domain::AgencyId;
 use serde::Deserialize;
-use tonic::transport::Channel;
 
 use crate::connect::{ConnectArgs, DEFAULT_ENDPOINT, PkiDir};
 
@@ -168,7 +167,7 @@ impl ProfileArgs {
     }
 
     /// A channel over mTLS to the resolved endpoint, as the resolved agency.
-    pub async fn channel(&self) -> anyhow::Result<Channel> {
+    pub async fn channel(&self) -> anyhow::Result<crate::trace::Traced> {
         self.resolve_acting()?.channel().await
     }
 }

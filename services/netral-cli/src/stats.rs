@@ -12,7 +12,6 @@ use std::io::Write;
 use clap::{Args, Subcommand, ValueEnum};
 use netral_proto::v1 as pb;
 use netral_proto::v1::stats_service_client::StatsServiceClient;
-use tonic::transport::Channel;
 
 use crate::connect::ConnectArgs;
 use crate::rpc;
@@ -115,7 +114,7 @@ pub async fn run(args: StatsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     }
 }
 
-async fn client(connect: &ConnectArgs) -> anyhow::Result<StatsServiceClient<Channel>> {
+async fn client(connect: &ConnectArgs) -> anyhow::Result<StatsServiceClient<crate::trace::Traced>> {
     Ok(StatsServiceClient::new(connect.channel().await?))
 }
 

@@ -31,7 +31,6 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement};
 use tokio::time::Instant;
-use tonic::transport::Channel;
 
 use super::audit_progress::Progress;
 use super::audit_synth::{Rng, Synth};
@@ -155,7 +154,7 @@ type Side = Result<Vec<i64>, String>;
 /// The client and the connection (a) and (b) compare.
 pub struct Reads<'a> {
     /// `AuditService` as `bpk`.
-    pub client: AuditServiceClient<Channel>,
+    pub client: AuditServiceClient<crate::trace::Traced>,
     /// The raw SQL connection.
     pub db: &'a DatabaseConnection,
     /// The seeded log's shape.

@@ -7,14 +7,13 @@ use clap::{Args, Subcommand};
 use netral_proto::google::r#type::Date;
 use netral_proto::v1 as pb;
 use netral_proto::v1::case_service_client::CaseServiceClient;
-use tonic::transport::Channel;
 use uuid::Uuid;
 
 use super::{parse, read};
 use crate::audit::history::CaseName;
 
 /// A case service client over one connection.
-pub type Client = CaseServiceClient<Channel>;
+pub type Client = CaseServiceClient<crate::trace::Traced>;
 
 /// What every step names.
 #[derive(Debug, Clone, Args)]
