@@ -8,6 +8,7 @@ use std::time::Duration;
 use netral_domain::Catalogue;
 use netral_proto::v1::audit_service_server::AuditServiceServer;
 use netral_proto::v1::case_service_server::CaseServiceServer;
+use netral_proto::v1::import_service_server::ImportServiceServer;
 use netral_proto::v1::directory_service_server::DirectoryServiceServer;
 use netral_proto::v1::inbox_service_server::InboxServiceServer;
 use netral_proto::v1::stats_service_server::StatsServiceServer;
@@ -24,6 +25,7 @@ use crate::exchange::Exchange;
 use crate::grpc::AppState;
 use crate::grpc::audit_service::AuditApi;
 use crate::grpc::case_service::CaseApi;
+use crate::grpc::import_service::ImportApi;
 use crate::grpc::directory_service::DirectoryApi;
 use crate::grpc::inbox_service::InboxApi;
 use crate::grpc::inbox_stream::Streams;
@@ -260,6 +262,7 @@ impl Application {
         health.set_serving::<AuditServiceServer<AuditApi>>().await;
         health.set_serving::<InboxServiceServer<InboxApi>>().await;
         health.set_serving::<StatsServiceServer<StatsApi>>().await;
+        health.set_serving::<ImportServiceServer<ImportApi>>().await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(netral_proto::FILE_DESCRIPTOR_SET)
@@ -291,6 +294,11 @@ impl Application {
         let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
         let streams = Streams::new(self.settings.inbox.clone(), closing_rx);
         let stats = StatsServiceServer::new(StatsApi::new(self.state.clone()))
+            .accept_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limits.max_message_bytes)
+            .max_encoding_message_size(limits.max_message_bytes);
+        let import = ImportServiceServer::new(ImportApi::new(self.state.clone()))
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip)
             .max_decoding_message_size(limits.max_message_bytes)
@@ -366,6 +374,9 @@ impl Application {
                 .set_not_serving::<StatsServiceServer<StatsApi>>()
                 .await;
             health
+                .set_not_serving::<ImportServiceServer<ImportApi>>()
+                .await;
+            health
                 .set_service_status("", tonic_health::ServingStatus::NotServing)
                 .await;
             // Open inbox streams end now (resumable), so draining does not wait on them.
@@ -389,6 +400,7 @@ impl Application {
             .add_service(audit)
             .add_service(inbox)
             .add_service(stats)
+            .add_service(import)
             .serve_with_incoming_shutdown(
                 crate::listener::incoming(self.listener, limits.max_connections),
                 draining,

@@ -166,6 +166,7 @@ fn notice_applied(
         audit,
         inbox,
         subject_key: None,
+        past: Vec::new(),
     }
 }
 
