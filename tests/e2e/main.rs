@@ -16,6 +16,7 @@ mod decree_levels;
 mod directory;
 mod examiner_handover;
 mod health_and_reads;
+mod history_import;
 mod idempotency;
 mod identity;
 mod inbox;

@@ -24,6 +24,8 @@
 //! netral inbox ack    --agency ID CURSOR
 //! netral inbox status --agency ID [--json]
 //!
+//! netral import FILE.csv [--from-line N] [--report FILE] [--no-progress]   as netral-migrasi
+//!
 //! netral stats compliance [--filter EXPR] [--group-by province,ppk,...] [--output table|json]
 //! netral stats overdue    [--filter EXPR] [--limit N] [--output table|json]
 //! ```
@@ -59,6 +61,8 @@ enum Command {
     Inbox(inbox::InboxArgs),
     /// Follow-up compliance per group and the overdue list (no personal data).
     Stats(stats::StatsArgs),
+    /// Brings in the history: concluded past cases from a CSV, as a migration agency.
+    Import(netral_cli::import::ImportArgs),
 }
 
 #[tokio::main]
@@ -96,6 +100,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Audit(args) => audit::run(args, out).await,
         Command::Inbox(args) => inbox::run(args, out).await,
         Command::Stats(args) => stats::run(args, out).await,
+        Command::Import(args) => netral_cli::import::run(args, out).await,
     }
 }
 

@@ -156,7 +156,12 @@ impl PastCase {
                 order("concluded_date", *on, registered, "registered date");
             }
             PastEnd::NotProven { forwarded, on, .. } => {
-                order("forwarded_date", forwarded.on, registered, "registered date");
+                order(
+                    "forwarded_date",
+                    forwarded.on,
+                    registered,
+                    "registered date",
+                );
                 order("concluded_date", *on, forwarded.on, "forwarded date");
             }
             PastEnd::Recorded {
@@ -166,7 +171,12 @@ impl PastCase {
                 recorded_on,
                 ..
             } => {
-                order("forwarded_date", forwarded.on, registered, "registered date");
+                order(
+                    "forwarded_date",
+                    forwarded.on,
+                    registered,
+                    "registered date",
+                );
                 order(
                     "recommended_date",
                     *recommended_on,
@@ -201,8 +211,12 @@ impl PastCase {
             return Err(dates);
         }
         let one = |v: HistoryViolation| vec![v];
-        let office = agency(cx, &self.reporting_office)
-            .ok_or_else(|| one(violation("reporting_office", "no such agency in the directory")))?;
+        let office = agency(cx, &self.reporting_office).ok_or_else(|| {
+            one(violation(
+                "reporting_office",
+                "no such agency in the directory",
+            ))
+        })?;
         let registered_on = self.registered_on;
         let (case, outcome) =
             CaseRecord::register(id, self.filing, &context(cx, office, registered_on))
@@ -243,7 +257,12 @@ impl PastCase {
             } => {
                 replay.forward(office, forwarded)?;
                 let examiner = replay.examiner(recommended_on, "recommended_date")?;
-                replay.step(examiner, recommended_on, Command::Accept, "recommended_date")?;
+                replay.step(
+                    examiner,
+                    recommended_on,
+                    Command::Accept,
+                    "recommended_date",
+                )?;
                 let command = Command::RecommendSanction(recommendation);
                 replay.step(examiner, recommended_on, command, "recommendation")?;
                 let decreed = decree_day(&sanctions)
@@ -271,7 +290,10 @@ impl PastCase {
             }
         }
         if !replay.case.state.is_terminal() {
-            return Err(one(violation("outcome", "the replayed case did not conclude")));
+            return Err(one(violation(
+                "outcome",
+                "the replayed case did not conclude",
+            )));
         }
         Ok((replay.case, replay.steps))
     }

@@ -116,7 +116,11 @@ fn end(
 /// The forwarding, and the examiner the row names checked against the forwarding's date.
 fn forwarding(f: &mut Fields, row: &pb::PastCase, cx: &ParseContext<'_>) -> Option<PastForwarding> {
     let on = f.date("forwarded_date", row.forwarded_date.as_ref());
-    let letter_number = f.text("forward_letter_number", &row.forward_letter_number, NUMBER_MAX);
+    let letter_number = f.text(
+        "forward_letter_number",
+        &row.forward_letter_number,
+        NUMBER_MAX,
+    );
     if !row.examiner.is_empty()
         && let Some(named) = f.agency_name("examiner", &row.examiner)
         && let Some(on) = on

@@ -36,7 +36,10 @@ impl ImportApi {
     }
 
     /// The batch's results, once the caller may import.
-    async fn import(&self, req: &Request<pb::ImportCasesRequest>) -> Result<Vec<pb::ImportCaseResult>, Error> {
+    async fn import(
+        &self,
+        req: &Request<pb::ImportCasesRequest>,
+    ) -> Result<Vec<pb::ImportCaseResult>, Error> {
         let caller = self.state.caller(req).await?;
         let now = self.state.clock.now();
         let today = Clock::date_of(now);
@@ -71,7 +74,12 @@ impl ImportApi {
                 };
                 self.state
                     .exchange
-                    .import(mutation, parsed.case_id, parsed.source_reference, parsed.past)
+                    .import(
+                        mutation,
+                        parsed.case_id,
+                        parsed.source_reference,
+                        parsed.past,
+                    )
                     .await
             }
         });
