@@ -107,6 +107,16 @@ async fn a_history_file_goes_in_but_its_bad_lines_which_are_reported_and_a_rerun
     assert_eq!(resumed.imported, 0);
 }
 
+#[tokio::test]
+async fn the_sample_history_in_the_docs_goes_in_whole() {
+    let app = spawn_app().await;
+    let sample =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/history-sample.csv");
+    let summary = import(&app, MIGRATION, &sample).await;
+    assert!(summary.refused.is_empty(), "{:#?}", summary.refused);
+    assert_eq!((summary.rows, summary.imported), (20, 20));
+}
+
 /// `forwarded` moved by `days`, as a wire date.
 fn day(forwarded: &str, days: i64) -> Option<netral_proto::google::r#type::Date> {
     use chrono::Datelike;

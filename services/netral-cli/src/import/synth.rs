@@ -158,7 +158,12 @@ fn good(i: usize) -> Record {
     set("election_kind", kind.into());
     set("election_year", year.to_string());
     set("election_phase", "AFTER_CANDIDATE_DETERMINATION".into());
-    set("legal_basis", "SKB Netralitas ASN 2022; UU 20/2023".into());
+    let legal_basis = if year < 2022 {
+        "UU 5/2014 pasal 2 huruf f; PP 42/2004"
+    } else {
+        "SKB Netralitas ASN 2022"
+    };
+    set("legal_basis", legal_basis.into());
     set("violation_form", (1 + i % 8).to_string());
     set(
         "source",
