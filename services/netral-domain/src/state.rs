@@ -460,7 +460,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 10 * 18);
+        assert_eq!(checked, 10 * 19);
     }
 
     #[test]

@@ -31,4 +31,6 @@ mod decree_tests;
 #[cfg(test)]
 mod handover_tests;
 #[cfg(test)]
+mod history_tests;
+#[cfg(test)]
 pub(crate) mod tests;
