@@ -4,7 +4,7 @@
 //! examiner (KASN before 2024-08-24, BKN after), is in the audit log as imported and the log
 //! still verifies; only a migration agency may import, and it may do nothing else.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use netral_cli::import::{Options, Summary, import_file, synth};
 use netral_proto::v1 as pb;
@@ -38,7 +38,7 @@ fn history_file(rows: usize, bad_every: Option<usize>) -> (tempfile::TempDir, Pa
     (dir, path)
 }
 
-async fn import(app: &TestApp, agency: &str, path: &PathBuf) -> Summary {
+async fn import(app: &TestApp, agency: &str, path: &Path) -> Summary {
     let client = ImportServiceClient::new(app.channel_for(agency).await);
     import_file(client, path, options()).await.unwrap()
 }

@@ -104,10 +104,7 @@ pub fn write(out: impl Write, rows: usize, bad_every: Option<usize>) -> anyhow::
     csv.write_record(COLUMNS)?;
     for i in 0..rows {
         let mut record = good(i);
-        if let Some(k) = bad_every
-            && k > 0
-            && (i + 1) % k == 0
-        {
+        if let Some(k) = bad_every.filter(|_| is_bad(i, bad_every)) {
             spoil(&mut record, ((i + 1) / k - 1) % BAD_KINDS.len());
         }
         csv.write_record(COLUMNS.map(|c| record.get(c).cloned().unwrap_or_default()))?;
@@ -118,7 +115,7 @@ pub fn write(out: impl Write, rows: usize, bad_every: Option<usize>) -> anyhow::
 
 /// Whether row `i` (0-based) of a file written with `bad_every` is bad.
 pub fn is_bad(i: usize, bad_every: Option<usize>) -> bool {
-    bad_every.is_some_and(|k| k > 0 && (i + 1) % k == 0)
+    bad_every.is_some_and(|k| k > 0 && (i + 1).is_multiple_of(k))
 }
 
 type Record = std::collections::HashMap<&'static str, String>;
@@ -167,7 +164,7 @@ fn good(i: usize) -> Record {
     set("violation_form", (1 + i % 8).to_string());
     set(
         "source",
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             "PUBLIC_REPORT"
         } else {
             "FINDING"

@@ -20,10 +20,10 @@ use crate::error::{Error, FieldViolation};
 use crate::grpc::{convert, payload};
 
 /// What became of one imported row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Imported {
-    /// Written by this call: the case (BASIC view).
-    New(pb::Case),
+    /// Written by this call.
+    New(CaseId),
     /// Imported before (the same source reference): nothing was written.
     AlreadyPresent(CaseId),
 }
@@ -60,9 +60,7 @@ impl Exchange {
             .execute(meta, move |_none| Ok::<_, Error>(applied))
             .await;
         match executed {
-            Ok(Executed::Applied(_, bytes)) => pb::Case::decode(bytes.as_slice())
-                .map(Imported::New)
-                .map_err(|e| Error::Unexpected(format!("stored reply does not decode: {e}"))),
+            Ok(Executed::Applied(..)) => Ok(Imported::New(case_id)),
             Ok(Executed::Replayed(_)) => Ok(Imported::AlreadyPresent(case_id)),
             // The case id is the source reference's: a taken id, or its subject under its
             // number, is this row imported before (perhaps with another request id).

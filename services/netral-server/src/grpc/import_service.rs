@@ -100,9 +100,9 @@ fn result(row: &pb::PastCase, outcome: Result<Imported, Error>) -> pb::ImportCas
         ..Default::default()
     };
     match outcome {
-        Ok(Imported::New(case)) => {
+        Ok(Imported::New(id)) => {
             result.set_result(pb::ImportResult::Imported);
-            result.r#case = case.name;
+            result.r#case = id.resource_name();
         }
         Ok(Imported::AlreadyPresent(id)) => {
             result.set_result(pb::ImportResult::AlreadyPresent);
