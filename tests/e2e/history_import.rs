@@ -233,16 +233,7 @@ async fn an_imported_case_keeps_its_dates_and_its_examiner_of_the_day_and_is_aud
 
     // One audit event, the import's own, carrying the source and the original dates.
     app.audit_keeper().catch_up().await.unwrap();
-    let history = app
-        .audit_client("bpk")
-        .await
-        .get_case_history(pb::GetCaseHistoryRequest {
-            name: case.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .events;
+    let history = app.audit_history("bpk", &case.name).await;
     let imported: Vec<_> = history
         .iter()
         .filter(|e| e.action == "IMPORT_HISTORY")

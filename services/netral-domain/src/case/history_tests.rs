@@ -1,24 +1,12 @@
 //! Past cases replayed: every step on its original date by the agency of that date, the
 //! deadlines closed as they fell, and the live rules refusing what a live case could not do.
 
-use super::tests::{World, agency, day, filing, world};
+use super::tests::{World, day, filing, kasn, world};
 use super::*;
 use crate::catalogue::{SanctionLevel, SanctionTrack};
 use crate::ids::CaseId;
-use crate::policy::{AgencyProfile, Role, RoleGrant};
+use crate::policy::AgencyProfile;
 use crate::state::{Action, CaseState};
-
-fn kasn() -> AgencyProfile {
-    agency(
-        "kasn",
-        None,
-        vec![RoleGrant::between(
-            Role::Examiner,
-            day(2014, 1, 15),
-            day(2024, 8, 23),
-        )],
-    )
-}
 
 /// A case of `filing()` forwarded on `forwarded`, recommended (medium) on `recommended`,
 /// decreed 15 days and recorded 25 days after the recommendation.
@@ -70,6 +58,13 @@ fn replay(
     past.replay(CaseId::new(), &cx)
 }
 
+/// The fields a refused replay names.
+fn refused_fields(
+    replayed: Result<(CaseRecord, Vec<PastStep>), Vec<HistoryViolation>>,
+) -> Vec<&'static str> {
+    replayed.unwrap_err().into_iter().map(|v| v.field).collect()
+}
+
 #[test]
 fn a_kasn_era_case_is_replayed_by_the_agencies_of_its_dates_with_every_deadline_closed() {
     let (w, kasn) = (world(), kasn());
@@ -78,40 +73,27 @@ fn a_kasn_era_case_is_replayed_by_the_agencies_of_its_dates_with_every_deadline_
     assert_eq!(case.examiner, Some(kasn.id.clone()));
     assert_eq!(case.created_at, past_instant(day(2020, 10, 5)));
     assert_eq!(case.version, 6);
-    let taken: Vec<(Action, &str, chrono::DateTime<chrono::Utc>)> = steps
+    let taken: Vec<(Action, &str, chrono::NaiveDate)> = steps
         .iter()
-        .map(|s| (s.outcome.action, s.actor.as_str(), s.at))
+        .map(|s| (s.outcome.action, s.actor.as_str(), s.at.date_naive()))
         .collect();
-    assert_eq!(
-        taken,
-        [
-            (
-                Action::Register,
-                "bawaslu-kotabaru",
-                past_instant(day(2020, 10, 5))
-            ),
-            (
-                Action::Forward,
-                "bawaslu-kotabaru",
-                past_instant(day(2020, 10, 12))
-            ),
-            (Action::Accept, "kasn", past_instant(day(2020, 11, 11))),
-            (
-                Action::RecommendSanction,
-                "kasn",
-                past_instant(day(2020, 11, 11))
-            ),
-            (
-                Action::RecordSanctionDecree,
-                "pemkab-kotabaru",
-                past_instant(day(2020, 11, 26))
-            ),
-            (
-                Action::RecordInRegistry,
-                "bkn",
-                past_instant(day(2020, 12, 6))
-            ),
-        ]
+    let expected = [
+        (Action::Register, "bawaslu-kotabaru", day(2020, 10, 5)),
+        (Action::Forward, "bawaslu-kotabaru", day(2020, 10, 12)),
+        (Action::Accept, "kasn", day(2020, 11, 11)),
+        (Action::RecommendSanction, "kasn", day(2020, 11, 11)),
+        (
+            Action::RecordSanctionDecree,
+            "pemkab-kotabaru",
+            day(2020, 11, 26),
+        ),
+        (Action::RecordInRegistry, "bkn", day(2020, 12, 6)),
+    ];
+    assert_eq!(taken, expected);
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.at == past_instant(s.at.date_naive()))
     );
     assert_eq!(steps.last().map(|s| s.version), Some(case.version));
     assert!(
@@ -142,21 +124,14 @@ fn dates_out_of_order_or_a_decree_above_the_recommendation_are_refused_by_field(
     let (w, kasn) = (world(), kasn());
     let mut early = recorded(day(2020, 10, 12), day(2020, 11, 11));
     early.registered_on = day(2020, 10, 1);
-    let fields: Vec<_> = replay(&w, &kasn, early)
-        .unwrap_err()
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
-    assert_eq!(fields, ["registered_date"]);
+    assert_eq!(
+        refused_fields(replay(&w, &kasn, early)),
+        ["registered_date"]
+    );
 
     let mut above = recorded(day(2020, 10, 12), day(2020, 11, 11));
     if let PastEnd::Recorded { sanctions, .. } = &mut above.end {
         sanctions[0].code = "SEVERE_DEMOTION_12M".into();
     }
-    let fields: Vec<_> = replay(&w, &kasn, above)
-        .unwrap_err()
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
-    assert_eq!(fields, ["sanctions"]);
+    assert_eq!(refused_fields(replay(&w, &kasn, above)), ["sanctions"]);
 }

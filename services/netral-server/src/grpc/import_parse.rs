@@ -58,7 +58,15 @@ pub fn row(row: &pb::PastCase, cx: &ParseContext<'_>, max_sanctions: u32) -> Res
         ..*cx
     };
     let registered = f.absorb(parse::register(&registration, &on_registration))?;
-    let end = end(&mut f, row, case_id, cx, max_sanctions)?;
+    let end = end(
+        &mut f,
+        &Ending {
+            row,
+            case_id,
+            cx,
+            max_sanctions,
+        },
+    )?;
     f.finish()?;
     let (request_id, filing) = present(registered)?;
     Ok(Row {
@@ -74,14 +82,21 @@ pub fn row(row: &pb::PastCase, cx: &ParseContext<'_>, max_sanctions: u32) -> Res
     })
 }
 
-/// How the row's case ended, with the fields its outcome requires.
-fn end(
-    f: &mut Fields,
-    row: &pb::PastCase,
+/// What parsing a row's ending needs.
+struct Ending<'a> {
+    /// The row.
+    row: &'a pb::PastCase,
+    /// The case's id, for the stand-in head of the live steps' parsers.
     case_id: CaseId,
-    cx: &ParseContext<'_>,
+    /// The lookups.
+    cx: &'a ParseContext<'a>,
+    /// The most sanctions one decree may impose.
     max_sanctions: u32,
-) -> Result<Option<PastEnd>, Error> {
+}
+
+/// How the row's case ended, with the fields its outcome requires.
+fn end(f: &mut Fields, e: &Ending<'_>) -> Result<Option<PastEnd>, Error> {
+    let (row, cx) = (e.row, e.cx);
     let outcome = pb::CaseState::try_from(row.outcome).unwrap_or(pb::CaseState::Unspecified);
     let rationale = |f: &mut Fields| f.text("rationale", &row.rationale, LONG_MAX);
     let end = match outcome {
@@ -100,7 +115,7 @@ fn end(
                 rationale,
             })
         }
-        pb::CaseState::Recorded => recorded(f, row, case_id, cx, max_sanctions)?,
+        pb::CaseState::Recorded => recorded(f, e)?,
         _ => {
             f.violate(
                 "outcome",
@@ -141,17 +156,12 @@ fn forwarding(f: &mut Fields, row: &pb::PastCase, cx: &ParseContext<'_>) -> Opti
 }
 
 /// A recorded case: forwarding, recommendation, decree and registry entry.
-fn recorded(
-    f: &mut Fields,
-    row: &pb::PastCase,
-    case_id: CaseId,
-    cx: &ParseContext<'_>,
-    max_sanctions: u32,
-) -> Result<Option<PastEnd>, Error> {
+fn recorded(f: &mut Fields, e: &Ending<'_>) -> Result<Option<PastEnd>, Error> {
+    let (row, cx) = (e.row, e.cx);
     let forwarded = forwarding(f, row, cx);
     let recommended_on = f.date("recommended_date", row.recommended_date.as_ref());
     // The live steps' parsers, on a stand-in head (the case does not exist yet).
-    let name = format!("cases/{case_id}");
+    let name = e.case_id.resource_name();
     let recommendation = match &row.recommendation {
         None => {
             f.violate("recommendation", "is required for CASE_STATE_RECORDED");
@@ -172,7 +182,7 @@ fn recorded(
             sanctions: row.sanctions.clone(),
         },
         cx.catalogue,
-        max_sanctions,
+        e.max_sanctions,
     ))?;
     let registry_reference = f.text("registry_reference", &row.registry_reference, NUMBER_MAX);
     let recorded_on = f.date("recorded_date", row.recorded_date.as_ref());
