@@ -29,15 +29,7 @@ async fn latest_checkpoint(app: &TestApp) -> (pb::Checkpoint, checkpoint::Checkp
 }
 
 async fn history(app: &TestApp, agency: &str, case: &pb::Case) -> Vec<pb::AuditEvent> {
-    app.audit_client(agency)
-        .await
-        .get_case_history(pb::GetCaseHistoryRequest {
-            name: case.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .events
+    app.audit_history(agency, &case.name).await
 }
 
 #[tokio::test]

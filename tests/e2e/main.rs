@@ -19,6 +19,7 @@ mod directory;
 mod examiner_handover;
 mod health_and_reads;
 mod health_listener;
+mod history_import;
 mod idempotency;
 mod identity;
 mod inbox;

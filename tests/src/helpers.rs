@@ -457,6 +457,19 @@ impl TestApp {
             .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()))
     }
 
+    /// The audit history of the case `name` (`cases/<uuid>`), as `agency` reads it.
+    pub async fn audit_history(&self, agency: &str, name: &str) -> Vec<pb::AuditEvent> {
+        self.audit_client(agency)
+            .await
+            .get_case_history(pb::GetCaseHistoryRequest {
+                name: name.to_owned(),
+            })
+            .await
+            .unwrap_or_else(|err| panic!("{agency} cannot read the history of {name}: {err}"))
+            .into_inner()
+            .events
+    }
+
     /// How many rows the case tables hold now (`Store::table_counts`), to prove that a
     /// refused request wrote nothing.
     pub async fn row_counts(&self) -> TableCounts {

@@ -24,6 +24,8 @@
 //! netral inbox ack    --agency ID CURSOR
 //! netral inbox status --agency ID [--json]
 //!
+//! netral import FILE.csv [--from-line N] [--report FILE] [--no-progress]   as netral-migrasi
+//!
 //! netral stats compliance [--filter EXPR] [--group-by province,ppk,...] [--output table|json]
 //! netral stats overdue    [--filter EXPR] [--limit N] [--output table|json]
 //!
@@ -96,6 +98,8 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Brings in the history: concluded past cases from a CSV, as a migration agency.
+    Import(netral_cli::import::ImportArgs),
 }
 
 #[tokio::main]
@@ -141,6 +145,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "netral", out);
             Ok(())
         }
+        Command::Import(args) => netral_cli::import::run(args, out).await,
     }
 }
 

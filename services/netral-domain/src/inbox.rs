@@ -122,6 +122,8 @@ pub const fn audiences(action: Action) -> &'static [(Audience, MessageKind)] {
         ],
         // Routed by the notice, not the action: see [`notice_recipients`].
         Action::RaiseNotice => &[],
+        // The past is not news: an imported case tells no one.
+        Action::ImportHistory => &[],
     }
 }
 

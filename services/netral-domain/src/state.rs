@@ -148,11 +148,15 @@ pub enum Action {
     /// netral's deadline engine raises a notice (reminder, overdue, escalation proposal) on
     /// an open case. No agency may take it.
     RaiseNotice,
+    /// A migration agency brings in a concluded past case with its history, each of its
+    /// steps replayed on its original date (see [`crate::case::PastCase`]). Never a
+    /// transition: it creates the case in its final state.
+    ImportHistory,
 }
 
 impl Action {
     /// Every action, in the order of a case's life.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::Register,
         Self::ExtendReview,
         Self::Dismiss,
@@ -171,6 +175,7 @@ impl Action {
         Self::AttachEvidence,
         Self::AddNote,
         Self::RaiseNotice,
+        Self::ImportHistory,
     ];
 
     /// The stable wire name, e.g. `"RECOMMEND_SANCTION"`, as used in audit events.
@@ -194,6 +199,7 @@ impl Action {
             Self::AttachEvidence => "ATTACH_EVIDENCE",
             Self::AddNote => "ADD_NOTE",
             Self::RaiseNotice => "RAISE_NOTICE",
+            Self::ImportHistory => "IMPORT_HISTORY",
         }
     }
 }
@@ -454,7 +460,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 10 * 18);
+        assert_eq!(checked, 10 * 19);
     }
 
     #[test]
@@ -584,6 +590,7 @@ mod tests {
             A::AttachEvidence => 15,
             A::AddNote => 16,
             A::RaiseNotice => 17,
+            A::ImportHistory => 18,
         };
         let indices: HashSet<usize> = Action::ALL.into_iter().map(index).collect();
         assert_eq!(indices, (0..Action::ALL.len()).collect());

@@ -474,8 +474,8 @@ mod tests {
         let dir = Directory::dev_seed().unwrap();
         let expected = "bawaslu-batang-hari bawaslu-hulu-sungai-selatan bawaslu-kalsel \
             bawaslu-kotabaru bawaslu-oku-selatan bawaslu-ri bkn bpk kasn kemenag kemendagri \
-            kemenpan-rb pemkab-batang-hari pemkab-hulu-sungai-selatan pemkab-kotabaru \
-            pemkab-oku-selatan \
+            kemenpan-rb netral-migrasi pemkab-batang-hari pemkab-hulu-sungai-selatan \
+            pemkab-kotabaru pemkab-oku-selatan \
             pemprov-jambi pemprov-kalsel pemprov-sumsel";
         let expected: Vec<&str> = expected.split_whitespace().collect();
         let ids: Vec<String> = dir.ids().map(ToString::to_string).collect();

@@ -1,10 +1,11 @@
 //! The one home of the write path. Every change to a case — from any gRPC handler, the bench
-//! floor, or a future import — goes through [`Exchange::register`] or
+//! floor, or the history import ([`Exchange::import`]) — goes through [`Exchange::register`] or
 //! [`Exchange::transition`]: the step's context (the caller, the instant of the request, the
 //! rules and the per-case limits), the event payload, the domain's policy and state machine, the
 //! reply in the BASIC view, and one group-committed store transaction that also appends the
 //! step's audit event.
 
+mod import;
 mod notice;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use crate::directory::{Directory, DirectoryHandle};
 use crate::error::Error;
 use crate::grpc::{convert, payload};
 
+pub use import::Imported;
 pub use notice::{NETRAL_ACTOR, RaiseOutcome};
 
 /// Applies steps to cases. Cheap to clone.
@@ -318,6 +320,7 @@ fn applied(
         audit,
         inbox,
         subject_key,
+        past: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@ use netral_domain::Catalogue;
 use netral_proto::v1::audit_service_server::AuditServiceServer;
 use netral_proto::v1::case_service_server::CaseServiceServer;
 use netral_proto::v1::directory_service_server::DirectoryServiceServer;
+use netral_proto::v1::import_service_server::ImportServiceServer;
 use netral_proto::v1::inbox_service_server::InboxServiceServer;
 use netral_proto::v1::stats_service_server::StatsServiceServer;
 use netral_store::Store;
@@ -25,6 +26,7 @@ use crate::grpc::AppState;
 use crate::grpc::audit_service::AuditApi;
 use crate::grpc::case_service::CaseApi;
 use crate::grpc::directory_service::DirectoryApi;
+use crate::grpc::import_service::ImportApi;
 use crate::grpc::inbox_service::InboxApi;
 use crate::grpc::inbox_stream::Streams;
 use crate::grpc::stats_service::StatsApi;
@@ -288,6 +290,7 @@ impl Application {
         let _stop_plaintext_health = self.health_listener.map(|listener| {
             AbortOnDrop(crate::health::spawn(listener, health.clone()).abort_handle())
         });
+        health.set_serving::<ImportServiceServer<ImportApi>>().await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(netral_proto::FILE_DESCRIPTOR_SET)
@@ -319,6 +322,11 @@ impl Application {
         let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
         let streams = Streams::new(self.settings.inbox.clone(), closing_rx);
         let stats = StatsServiceServer::new(StatsApi::new(self.state.clone()))
+            .accept_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limits.max_message_bytes)
+            .max_encoding_message_size(limits.max_message_bytes);
+        let import = ImportServiceServer::new(ImportApi::new(self.state.clone()))
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip)
             .max_decoding_message_size(limits.max_message_bytes)
@@ -397,6 +405,9 @@ impl Application {
                 .set_not_serving::<StatsServiceServer<StatsApi>>()
                 .await;
             health
+                .set_not_serving::<ImportServiceServer<ImportApi>>()
+                .await;
+            health
                 .set_service_status("", tonic_health::ServingStatus::NotServing)
                 .await;
             // Open inbox streams end now (resumable), so draining does not wait on them.
@@ -420,6 +431,7 @@ impl Application {
             .add_service(audit)
             .add_service(inbox)
             .add_service(stats)
+            .add_service(import)
             .serve_with_incoming_shutdown(
                 crate::listener::incoming(self.listener, limits.max_connections),
                 draining,

@@ -174,8 +174,13 @@ fn check_step(
                 "a new case cannot name an erased subject",
             ));
         }
-        None if case.version != 1 => {
-            return Err(StoreError::InvalidStep("a new case must have version 1"));
+        None if case.version != applied.past.last().map_or(1, |p| p.version) => {
+            return Err(StoreError::InvalidStep(
+                "a new case must have version 1, or its past's last",
+            ));
+        }
+        Some(_) if !applied.past.is_empty() => {
+            return Err(StoreError::InvalidStep("only a new case has a past"));
         }
         None => {}
         Some(Before { case: old, .. }) => {
@@ -256,31 +261,71 @@ async fn update_case<E>(
     }
 }
 
+/// The step's case event; for an imported case, one event per step of its past instead.
 async fn insert_event<E>(
     conn: &DatabaseTransaction,
     meta: &MutationMeta,
     applied: &Applied,
 ) -> Result<(), Failure<E>> {
-    let payload = serde_json::to_string(&applied.event_payload)
-        .map_err(|_| StoreError::InvalidStep("the event payload is not serialisable"))?;
-    let event = case_events::ActiveModel {
-        id: sea_orm::NotSet,
-        case_id: sea_orm::Set(applied.case.id.to_string()),
-        case_version: sea_orm::Set(applied.case.version),
-        action: sea_orm::Set(applied.outcome.action.as_str().to_owned()),
-        actor: sea_orm::Set(meta.actor.as_str().to_owned()),
-        request_id: sea_orm::Set(meta.request_id.to_string()),
-        from_state: sea_orm::Set(applied.outcome.from.as_str().to_owned()),
-        to_state: sea_orm::Set(applied.outcome.to.as_str().to_owned()),
-        payload: sea_orm::Set(payload),
-        occurred_at: sea_orm::Set(meta.at),
-        traceparent: sea_orm::Set(meta.traceparent.clone()),
+    let events: Vec<_> = if applied.past.is_empty() {
+        vec![event_row(
+            meta,
+            applied.case.id,
+            applied.case.version,
+            &applied.outcome,
+            meta.actor.as_str(),
+            &applied.event_payload,
+            meta.at,
+        )?]
+    } else {
+        applied
+            .past
+            .iter()
+            .map(|p| {
+                event_row(
+                    meta,
+                    applied.case.id,
+                    p.version,
+                    &p.outcome,
+                    p.actor.as_str(),
+                    &p.payload,
+                    p.at,
+                )
+            })
+            .collect::<Result<_, StoreError>>()?
     };
-    case_events::Entity::insert(event)
+    case_events::Entity::insert_many(events)
         .exec_without_returning(conn)
         .await
         .map_err(|e| race_or_fail(e, StoreError::StaleEtag))?;
     Ok(())
+}
+
+/// One case event row.
+fn event_row(
+    meta: &MutationMeta,
+    case: netral_domain::CaseId,
+    version: i64,
+    outcome: &netral_domain::case::StepOutcome,
+    actor: &str,
+    payload: &serde_json::Value,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<case_events::ActiveModel, StoreError> {
+    let payload = serde_json::to_string(payload)
+        .map_err(|_| StoreError::InvalidStep("the event payload is not serialisable"))?;
+    Ok(case_events::ActiveModel {
+        id: sea_orm::NotSet,
+        case_id: sea_orm::Set(case.to_string()),
+        case_version: sea_orm::Set(version),
+        action: sea_orm::Set(outcome.action.as_str().to_owned()),
+        actor: sea_orm::Set(actor.to_owned()),
+        request_id: sea_orm::Set(meta.request_id.to_string()),
+        from_state: sea_orm::Set(outcome.from.as_str().to_owned()),
+        to_state: sea_orm::Set(outcome.to.as_str().to_owned()),
+        payload: sea_orm::Set(payload),
+        occurred_at: sea_orm::Set(at),
+        traceparent: sea_orm::Set(meta.traceparent.clone()),
+    })
 }
 
 pub(crate) async fn find_key<C: ConnectionTrait>(

@@ -69,6 +69,25 @@ pub struct Applied {
     /// registration and ignored afterwards: one office registers one subject once under a
     /// registration number, which the index on (number, office, key) enforces.
     pub subject_key: Option<String>,
+    /// For an imported past case only (empty otherwise): the steps that made it, each
+    /// recorded as its own case event on its original date instead of one event for the
+    /// step; the case's version is the last one's.
+    pub past: Vec<PastEvent>,
+}
+
+/// One step of an imported case's past, recorded as its own case event.
+#[derive(Debug, Clone)]
+pub struct PastEvent {
+    /// The case's version after the step.
+    pub version: i64,
+    /// The action and the states it moved between.
+    pub outcome: StepOutcome,
+    /// The agency that took the step then.
+    pub actor: AgencyId,
+    /// The step's parameters, as a live step's event records them.
+    pub payload: serde_json::Value,
+    /// When the step was taken: its original date, not the import's.
+    pub at: DateTime<Utc>,
 }
 
 /// How a mutation ended.

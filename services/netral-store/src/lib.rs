@@ -40,7 +40,7 @@ pub use children::CaseView;
 pub use deadlines::{DueNotice, ScanLease};
 pub use directory::AgencyRecord;
 pub use error::StoreError;
-pub use execute::{Applied, ExecuteError, Executed, MutationMeta};
+pub use execute::{Applied, ExecuteError, Executed, MutationMeta, PastEvent};
 pub use gauges::Gauges;
 pub use inbox::ack::AckRequest;
 pub use inbox::{InboxBacklog, InboxMessage, InboxQuery, InboxRecord, InboxSignals, InboxStatus};

@@ -1,25 +1,13 @@
 //! KASN's unfinished cases: the examiner of an open case follows the dated grant, and BKN
 //! takes over, audited, what KASN was given on or before its last day (2024-08-23).
 
-use super::tests::{World, agency, at, ctx, day, filing, recommend, world};
+use super::tests::{World, at, ctx, day, filing, kasn, recommend, world};
 use super::*;
 use crate::catalogue::DeadlineStep;
 use crate::ids::CaseId;
 use crate::inbox::{MessageKind, RoleHolders, step_recipients};
-use crate::policy::{AgencyProfile, Denial, Role, RoleGrant};
+use crate::policy::{AgencyProfile, Denial, Role};
 use crate::state::CaseState;
-
-fn kasn() -> AgencyProfile {
-    agency(
-        "kasn",
-        None,
-        vec![RoleGrant::between(
-            Role::Examiner,
-            day(2014, 1, 15),
-            day(2024, 8, 23),
-        )],
-    )
-}
 
 /// A case Bawaslu Kotabaru forwarded to KASN on KASN's last day.
 fn forwarded_to_kasn_on_its_last_day(w: &World, kasn: &AgencyProfile) -> CaseRecord {

@@ -9,10 +9,14 @@ mod apply;
 mod closing;
 mod decree;
 mod handover;
+mod history;
 mod notice;
 mod record;
 
 pub use apply::{Command, StepContext, StepError, StepOutcome};
+pub use history::{
+    HistoryContext, HistoryViolation, PastCase, PastEnd, PastForwarding, PastStep, past_instant,
+};
 pub use notice::{Notice, NoticeContext, NoticePolicy, Raised};
 pub use record::{
     Attachment, CancelReason, CaseLimits, CaseRecord, CaseSize, CaseSource, Deadline,
@@ -26,5 +30,7 @@ mod closing_tests;
 mod decree_tests;
 #[cfg(test)]
 mod handover_tests;
+#[cfg(test)]
+mod history_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -25,6 +25,19 @@ pub(crate) fn agency(id: &str, region: Option<&str>, grants: Vec<RoleGrant>) -> 
     }
 }
 
+/// KASN, the examiner until its last day, 2024-08-23.
+pub(crate) fn kasn() -> AgencyProfile {
+    agency(
+        "kasn",
+        None,
+        vec![RoleGrant::between(
+            Role::Examiner,
+            day(2014, 1, 15),
+            day(2024, 8, 23),
+        )],
+    )
+}
+
 pub(crate) struct World {
     pub(crate) catalogue: Catalogue,
     pub(crate) bawaslu: AgencyProfile,

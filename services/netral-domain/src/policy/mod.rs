@@ -42,11 +42,14 @@ pub enum Role {
     PolicyOwner,
     /// An auditor (inspectorate, BPK, Ombudsman): read-only.
     Auditor,
+    /// A migration agency: brings in the history of concluded past cases, and nothing else (it
+    /// reads no case and takes no step on one).
+    Migration,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Bawaslu,
         Self::Examiner,
         Self::Ppk,
@@ -54,6 +57,7 @@ impl Role {
         Self::RegionalOversight,
         Self::PolicyOwner,
         Self::Auditor,
+        Self::Migration,
     ];
 
     /// The stable wire name, e.g. `"PERSONNEL_REGISTRY"`, as used in the directory.
@@ -66,6 +70,7 @@ impl Role {
             Self::RegionalOversight => "REGIONAL_OVERSIGHT",
             Self::PolicyOwner => "POLICY_OWNER",
             Self::Auditor => "AUDITOR",
+            Self::Migration => "MIGRATION",
         }
     }
 }
@@ -297,6 +302,22 @@ pub fn authorize(
         A::SendWarningLetter => actor.exercise(Role::RegionalOversight, &case.region, today),
         A::AttachEvidence | A::AddNote => acting_party(actor, case, today),
         A::RaiseNotice => Err(Denial::NetralOnly),
+        A::ImportHistory => may_import(actor, today).and_then(|()| {
+            // A national migration agency covers every region; a regional one only its own.
+            actor.exercise(Role::Migration, &case.region, today)
+        }),
+    }
+}
+
+/// Whether `actor` may bring in past cases on `today`: only an agency holding `MIGRATION`.
+/// Asked once per import call before any row is read, and again per row by [`authorize`].
+pub fn may_import(actor: &AgencyProfile, today: NaiveDate) -> Result<(), Denial> {
+    if actor.holds(Role::Migration, today) {
+        Ok(())
+    } else {
+        Err(Denial::RoleNotHeld {
+            role: Role::Migration,
+        })
     }
 }
 

@@ -119,11 +119,16 @@ fn holder_of(role: Role) -> AgencyProfile {
             &[since(Role::PolicyOwner, "2014-01-15")],
         ),
         Role::Auditor => agency("ombudsman", None, &[since(Role::Auditor, "2014-01-15")]),
+        Role::Migration => agency(
+            "netral-migrasi",
+            None,
+            &[since(Role::Migration, "2014-01-15")],
+        ),
     }
 }
 
 /// The roles in the matrix's column order.
-const COLUMNS: [Role; 7] = [
+const COLUMNS: [Role; 8] = [
     Role::Bawaslu,
     Role::Examiner,
     Role::Ppk,
@@ -131,34 +136,37 @@ const COLUMNS: [Role; 7] = [
     Role::RegionalOversight,
     Role::PolicyOwner,
     Role::Auditor,
+    Role::Migration,
 ];
 
 /// Who may do what on `kotabaru_case`, written out from DESIGN.md. Legend: `ok` allowed;
 /// `-B` `-P` `-R` `-O` lacks the BAWASLU, PPK, PERSONNEL_REGISTRY, REGIONAL_OVERSIGHT
-/// role; `NE` not the examiner; `NP` not a party; `NN` netral's own action.
+/// role, `-M` lacks the MIGRATION role; `NE` not the examiner; `NP` not a party; `NN` netral's
+/// own action.
 #[rustfmt::skip]
-const MATRIX: &[(Action, [&str; 7])] = &[
-    //                             BAWASLU EXAMINER PPK  REGISTRY OVERSIGHT POLICY AUDITOR
-    (A::Register,               ["ok", "-B", "-B", "-B", "-B", "-B", "-B"]),
-    (A::ExtendReview,           ["ok", "-B", "-B", "-B", "-B", "-B", "-B"]),
-    (A::Dismiss,                ["ok", "-B", "-B", "-B", "-B", "-B", "-B"]),
-    (A::Forward,                ["ok", "-B", "-B", "-B", "-B", "-B", "-B"]),
-    (A::Accept,                 ["NE", "ok", "NE", "NE", "NE", "NE", "NE"]),
-    (A::ConcludeNotProven,      ["NE", "ok", "NE", "NE", "NE", "NE", "NE"]),
-    (A::RecommendSanction,      ["NE", "ok", "NE", "NE", "NE", "NE", "NE"]),
-    (A::Acknowledge,            ["-P", "-P", "ok", "-P", "-P", "-P", "-P"]),
-    (A::RecordSanctionDecree,   ["-P", "-P", "ok", "-P", "-P", "-P", "-P"]),
-    (A::ReportSubjectSeparated, ["-R", "-R", "-R", "ok", "-R", "-R", "-R"]),
-    (A::RecordInRegistry,       ["-R", "-R", "-R", "ok", "-R", "-R", "-R"]),
-    (A::BlockPersonnelData,     ["-R", "-R", "-R", "ok", "-R", "-R", "-R"]),
-    (A::UnblockPersonnelData,   ["-R", "-R", "-R", "ok", "-R", "-R", "-R"]),
-    (A::SendWarningLetter,      ["-O", "-O", "-O", "-O", "ok", "-O", "-O"]),
+const MATRIX: &[(Action, [&str; 8])] = &[
+    //                             BAWASLU EXAMINER PPK  REGISTRY OVERSIGHT POLICY AUDITOR MIGRATION
+    (A::Register,               ["ok", "-B", "-B", "-B", "-B", "-B", "-B", "-B"]),
+    (A::ExtendReview,           ["ok", "-B", "-B", "-B", "-B", "-B", "-B", "-B"]),
+    (A::Dismiss,                ["ok", "-B", "-B", "-B", "-B", "-B", "-B", "-B"]),
+    (A::Forward,                ["ok", "-B", "-B", "-B", "-B", "-B", "-B", "-B"]),
+    (A::Accept,                 ["NE", "ok", "NE", "NE", "NE", "NE", "NE", "NE"]),
+    (A::ConcludeNotProven,      ["NE", "ok", "NE", "NE", "NE", "NE", "NE", "NE"]),
+    (A::RecommendSanction,      ["NE", "ok", "NE", "NE", "NE", "NE", "NE", "NE"]),
+    (A::Acknowledge,            ["-P", "-P", "ok", "-P", "-P", "-P", "-P", "-P"]),
+    (A::RecordSanctionDecree,   ["-P", "-P", "ok", "-P", "-P", "-P", "-P", "-P"]),
+    (A::ReportSubjectSeparated, ["-R", "-R", "-R", "ok", "-R", "-R", "-R", "-R"]),
+    (A::RecordInRegistry,       ["-R", "-R", "-R", "ok", "-R", "-R", "-R", "-R"]),
+    (A::BlockPersonnelData,     ["-R", "-R", "-R", "ok", "-R", "-R", "-R", "-R"]),
+    (A::UnblockPersonnelData,   ["-R", "-R", "-R", "ok", "-R", "-R", "-R", "-R"]),
+    (A::SendWarningLetter,      ["-O", "-O", "-O", "-O", "ok", "-O", "-O", "-O"]),
     // Once a sanction is recommended the state machine refuses a cancellation; who may
     // cancel before is `whoever_holds_the_case_cancels_it`.
-    (A::Cancel,                 ["ok", "-B", "-B", "-B", "-B", "-B", "-B"]),
-    (A::AttachEvidence,         ["ok", "ok", "ok", "ok", "ok", "NP", "NP"]),
-    (A::AddNote,                ["ok", "ok", "ok", "ok", "ok", "NP", "NP"]),
-    (A::RaiseNotice,            ["NN", "NN", "NN", "NN", "NN", "NN", "NN"]),
+    (A::Cancel,                 ["ok", "-B", "-B", "-B", "-B", "-B", "-B", "-B"]),
+    (A::AttachEvidence,         ["ok", "ok", "ok", "ok", "ok", "NP", "NP", "NP"]),
+    (A::AddNote,                ["ok", "ok", "ok", "ok", "ok", "NP", "NP", "NP"]),
+    (A::RaiseNotice,            ["NN", "NN", "NN", "NN", "NN", "NN", "NN", "NN"]),
+    (A::ImportHistory,          ["-M", "-M", "-M", "-M", "-M", "-M", "-M", "ok"]),
 ];
 
 fn decode(cell: &str) -> Result<(), Denial> {
@@ -177,6 +185,9 @@ fn decode(cell: &str) -> Result<(), Denial> {
         "NE" => Err(Denial::NotTheExaminer),
         "NP" => Err(Denial::NotAParty),
         "NN" => Err(Denial::NetralOnly),
+        "-M" => Err(Denial::RoleNotHeld {
+            role: Role::Migration,
+        }),
         other => panic!("unknown matrix cell {other:?}"),
     }
 }
@@ -205,7 +216,7 @@ fn every_role_and_action_cell_matches_the_matrix() {
 
 /// What each role's holder may read: (registered, under examination, recommended).
 #[rustfmt::skip]
-const READS: [(Role, [bool; 3]); 7] = [
+const READS: [(Role, [bool; 3]); 8] = [
     (Role::Bawaslu,           [true,  true,  true]),
     (Role::Examiner,          [false, true,  true]),
     (Role::Ppk,               [true,  true,  true]),
@@ -213,6 +224,7 @@ const READS: [(Role, [bool; 3]); 7] = [
     (Role::RegionalOversight, [false, false, true]),
     (Role::PolicyOwner,       [false, false, false]),
     (Role::Auditor,           [true,  true,  true]),
+    (Role::Migration,         [false, false, false]),
 ];
 
 #[test]
@@ -576,6 +588,9 @@ fn an_agency_with_no_grants_is_denied_everything() {
             },
             A::AttachEvidence | A::AddNote => Denial::NotAParty,
             A::RaiseNotice => Denial::NetralOnly,
+            A::ImportHistory => Denial::RoleNotHeld {
+                role: Role::Migration,
+            },
         };
         assert_eq!(
             authorize(&stranger, action, &case, day(TODAY)),
@@ -867,6 +882,7 @@ fn all_lists_every_role_once() {
         Role::RegionalOversight => 4,
         Role::PolicyOwner => 5,
         Role::Auditor => 6,
+        Role::Migration => 7,
     };
     let indices: std::collections::HashSet<usize> = Role::ALL.into_iter().map(index).collect();
     assert_eq!(indices, (0..Role::ALL.len()).collect());

@@ -198,6 +198,7 @@ fn notice_applied(
         audit,
         inbox,
         subject_key: None,
+        past: Vec::new(),
     }
 }
 

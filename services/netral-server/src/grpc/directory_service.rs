@@ -136,6 +136,7 @@ fn role(r: Role) -> pb::Role {
         Role::RegionalOversight => pb::Role::RegionalOversight,
         Role::PolicyOwner => pb::Role::PolicyOwner,
         Role::Auditor => pb::Role::Auditor,
+        Role::Migration => pb::Role::Migration,
     }
 }
 

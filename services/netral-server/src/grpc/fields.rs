@@ -26,6 +26,19 @@ impl Fields {
         });
     }
 
+    /// Keeps the value of another parser's result, or records its field violations here
+    /// (an error other than bad input is passed on).
+    pub fn absorb<T>(&mut self, result: Result<T, Error>) -> Result<Option<T>, Error> {
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(Error::Invalid(violations)) => {
+                self.violations.extend(violations);
+                Ok(None)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
     /// Whether any violation was recorded.
     pub fn is_clean(&self) -> bool {
         self.violations.is_empty()

@@ -11,6 +11,8 @@ pub mod directory_service;
 pub mod fields;
 pub mod filter;
 pub mod identify;
+pub mod import_parse;
+pub mod import_service;
 pub mod inbox_service;
 pub mod inbox_stream;
 pub mod message_size;

@@ -67,6 +67,7 @@ async fn gated_note(store: &Store, case: &CaseRecord, gate: Arc<Gate>, n: usize)
             case,
             outcome,
             subject_key: None,
+            past: Vec::new(),
         })
     });
     executed.await.unwrap()

@@ -247,6 +247,7 @@ async fn rewrite(
             case,
             outcome,
             subject_key: None,
+            past: Vec::new(),
         })
     });
     applied(executed.await.unwrap()).0

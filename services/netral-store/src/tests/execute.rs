@@ -354,6 +354,7 @@ async fn a_step_result_the_store_must_not_persist_is_refused() {
                     case,
                     outcome,
                     subject_key: None,
+                    past: Vec::new(),
                 })
             })
             .await;

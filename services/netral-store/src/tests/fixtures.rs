@@ -177,6 +177,7 @@ pub(crate) async fn register_by(
                 audit: super::fixtures::audit_for(&case, &outcome, now),
                 response: response_of(&case),
                 subject_key: Some(subject_key(&case)),
+                past: Vec::new(),
                 case,
                 outcome,
                 event_payload,
@@ -243,6 +244,7 @@ pub(crate) async fn step(
                 outcome,
                 event_payload: payload,
                 subject_key: None,
+                past: Vec::new(),
             })
         })
         .await
@@ -423,6 +425,7 @@ pub(crate) async fn store_as_registration_keyed(
                 audit: super::fixtures::audit_for(&case, &outcome, case.created_at),
                 response: response_of(&case),
                 subject_key,
+                past: Vec::new(),
                 case,
                 outcome,
                 event_payload: serde_json::json!({}),
