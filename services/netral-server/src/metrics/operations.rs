@@ -14,6 +14,9 @@ use opentelemetry::metrics::{Meter, ObservableCounter, ObservableGauge};
 use super::lock;
 use crate::telemetry::span_counts;
 
+/// One gauge's data points: a value and its attributes each.
+type Points = Vec<(u64, Vec<KeyValue>)>;
+
 /// The instruments kept alive so their callbacks stay registered.
 pub(super) struct Operations {
     /// `netral.cases`, `netral.deadlines.overdue`, `netral.audit.unsequenced`.
@@ -33,9 +36,7 @@ pub(super) fn register(meter: &Meter, latest: &Arc<Mutex<Gauges>>, store: &Store
             .with_boundaries(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
             .build(),
     );
-    let gauge = |name: &'static str,
-                 description: &'static str,
-                 read: fn(&Gauges, &mut Vec<(u64, Vec<KeyValue>)>)| {
+    let gauge = |name: &'static str, description: &'static str, read: fn(&Gauges, &mut Points)| {
         let latest = latest.clone();
         meter
             .u64_observable_gauge(name)
