@@ -3,8 +3,10 @@
 //! A case carries a civil servant's NIP, name and position, so it is read only by those whose
 //! part in the case needs them: its parties (the registering Bawaslu and the Bawaslu offices
 //! above it, the examiner, the PPK), the examiner of the day (who takes over a case whose
-//! examiner's grant ended), the personnel registry and the regional overseer once a sanction
-//! was recommended (recording, blocking, warning), and auditors. A national agency is not a
+//! examiner's grant ended), the personnel registry once a case is forwarded (it reports a
+//! subject's separation from then on, and records and blocks later), the regional overseer
+//! once a sanction was recommended (warning), and auditors. Whoever may act on a case may
+//! read it. A national agency is not a
 //! reader for being national: a ministry acting as PPK reads its own cases, and the policy
 //! owner (KemenPAN-RB) reads statistics, never a case.
 //!
@@ -30,7 +32,8 @@ pub struct ListScope {
     /// registered), an auditor.
     pub every_case: bool,
     /// Every forwarded case in the jurisdiction: the examiner of the day, which takes over
-    /// the open cases of an examiner whose grant ended.
+    /// the open cases of an examiner whose grant ended, and the personnel registry, which
+    /// reports a subject's separation from forwarding on.
     pub forwarded: bool,
     /// Every case in the jurisdiction on which a sanction was recommended: the personnel
     /// registry (records, blocks) and the regional overseer (warns a regional head).
@@ -67,7 +70,7 @@ pub fn list_scope(actor: &AgencyProfile, today: NaiveDate) -> ListScope {
         agency: actor.id.clone(),
         jurisdiction: actor.jurisdiction,
         every_case: holds(Role::Bawaslu) || holds(Role::Auditor),
-        forwarded: holds(Role::Examiner),
+        forwarded: holds(Role::Examiner) || holds(Role::PersonnelRegistry),
         recommended: holds(Role::PersonnelRegistry) || holds(Role::RegionalOversight),
     }
 }

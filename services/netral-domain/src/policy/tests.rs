@@ -220,7 +220,7 @@ const READS: [(Role, [bool; 3]); 8] = [
     (Role::Bawaslu,           [true,  true,  true]),
     (Role::Examiner,          [false, true,  true]),
     (Role::Ppk,               [true,  true,  true]),
-    (Role::PersonnelRegistry, [false, false, true]),
+    (Role::PersonnelRegistry, [false, true,  true]),
     (Role::RegionalOversight, [false, false, true]),
     (Role::PolicyOwner,       [false, false, false]),
     (Role::Auditor,           [true,  true,  true]),
@@ -298,6 +298,35 @@ fn whoever_holds_the_case_cancels_it() {
             "Bawaslu cancelling a {state:?} case"
         );
     }
+}
+
+#[test]
+fn whoever_may_act_on_a_case_may_read_it() {
+    // A step first reads the case (its etag, the policy's question): an action the policy
+    // allows on a case the actor may not read could never be taken.
+    for case in [registered(), under_examination(), kotabaru_case()] {
+        for role in Role::ALL {
+            let actor = holder_of(role);
+            for action in netral_domain_actions() {
+                let possible = crate::state::next_state(case.state, action).is_ok();
+                if action != A::Register
+                    && possible
+                    && authorize(&actor, action, &case, day(TODAY)).is_ok()
+                {
+                    assert_eq!(
+                        may_read_case(&actor, &case, day(TODAY)),
+                        Ok(()),
+                        "{role} may {action:?} a case it cannot read"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Every case action.
+fn netral_domain_actions() -> impl Iterator<Item = A> {
+    MATRIX.iter().map(|(action, _)| *action)
 }
 
 #[test]
