@@ -28,7 +28,7 @@ async fn health_reports_the_case_service_serving() {
 }
 
 #[tokio::test]
-async fn parties_the_bawaslu_above_and_auditors_read_a_forwarded_case() {
+async fn parties_the_bawaslu_above_the_registry_and_auditors_read_a_forwarded_case() {
     let app = spawn_app().await;
     let case = walk_to(&app, CaseState::Forwarded).await;
     for reader in [
@@ -36,6 +36,8 @@ async fn parties_the_bawaslu_above_and_auditors_read_a_forwarded_case() {
         "bawaslu-kalsel",
         "bawaslu-ri",
         "kasn",
+        // The registry reports separations from forwarding on.
+        "bkn",
         "pemkab-kotabaru",
         "bpk",
     ] {
@@ -46,9 +48,9 @@ async fn parties_the_bawaslu_above_and_auditors_read_a_forwarded_case() {
             "{reader} should read the case: {read:?}"
         );
     }
-    // No sanction recommended yet: nothing for the registry or the overseer; the policy
-    // owner reads statistics only.
-    for outsider in ["bkn", "kemendagri", "kemenpan-rb"] {
+    // No sanction recommended yet: nothing for the overseer; the policy owner reads
+    // statistics only.
+    for outsider in ["kemendagri", "kemenpan-rb"] {
         let refused = app.get(outsider, &case.name).await;
         assert_refused(refused, Code::PermissionDenied, "CASE_NOT_ACCESSIBLE");
     }

@@ -180,11 +180,11 @@ async fn filters_narrow_and_visibility_limits_the_listing() {
         // A Bawaslu office sees its jurisdiction; the province sees its regencies.
         ("bawaslu-kotabaru", "", &["k1", "k2", "k3"]),
         ("bawaslu-kalsel", "", &["h1", "k1", "k2", "k3"]),
-        // Need to know: the examiner of the day sees what was forwarded; nothing was
-        // recommended yet, so the registry and the overseer see nothing; the policy owner
-        // reads no case at all.
+        // Need to know: the examiner of the day and the registry see what was forwarded;
+        // nothing was recommended yet, so the overseer sees nothing; the policy owner reads
+        // no case at all.
         ("kasn", "", &["h1", "k2"]),
-        ("bkn", "", &[]),
+        ("bkn", "", &["h1", "k2"]),
         ("kemendagri", "", &[]),
         ("kemenpan-rb", "", &[]),
     ];

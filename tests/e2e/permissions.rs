@@ -148,10 +148,10 @@ fn expected_reason(step: Step, agency: &str, state: CaseState) -> &'static str {
     );
     let reads = match agency {
         "bawaslu-kotabaru" | "pemkab-kotabaru" | "bpk" => true,
-        // The examiner of the day sees what was forwarded.
-        "kasn" => state != CaseState::Registered,
-        // The registry and the overseer, once a sanction was recommended.
-        "bkn" | "kemendagri" => recommended,
+        // The examiner of the day and the registry see what was forwarded.
+        "kasn" | "bkn" => state != CaseState::Registered,
+        // The overseer, once a sanction was recommended.
+        "kemendagri" => recommended,
         _ => false,
     };
     if !reads {
