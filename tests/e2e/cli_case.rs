@@ -608,24 +608,9 @@ async fn every_call_of_the_command_line_is_a_span_of_its_one_trace() {
         .nth(1)
         .unwrap()
         .to_owned();
-    // The history shows sequenced events: wait for the sequencer to take both notes.
-    let mut audit = app.audit_client("bpk").await;
-    let give_up = tokio::time::Instant::now() + netral_tests::helpers::PATIENCE;
-    let events = loop {
-        let events = audit
-            .get_case_history(pb::GetCaseHistoryRequest {
-                name: case.name.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .events;
-        if events.iter().filter(|e| e.action == "ADD_NOTE").count() == 2 {
-            break events;
-        }
-        assert!(tokio::time::Instant::now() < give_up, "{events:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
+    // The history shows sequenced events: sequence what is committed first.
+    app.audit_keeper().catch_up().await.unwrap();
+    let events = app.audit_history("bpk", &case.name).await;
     let by_cli: Vec<&pb::AuditEvent> = events.iter().filter(|e| e.action == "ADD_NOTE").collect();
     assert_eq!(by_cli.len(), 2);
     for event in by_cli {
