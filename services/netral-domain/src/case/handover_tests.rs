@@ -106,9 +106,9 @@ fn kasn_still_acts_on_its_last_day_and_bkn_takes_nothing_over_early() {
     let err = case
         .apply(Command::Accept, &ctx(&w, &w.bkn, at(2024, 8, 23)))
         .unwrap_err();
-    // Not yet the examiner, and nothing was recommended for the registry: BKN does not
-    // see KASN's case before its grant starts.
-    assert_eq!(err, StepError::Denied(Denial::CaseNotAccessible));
+    // Not yet the examiner: BKN reads KASN's forwarded case as the personnel registry (it
+    // could report a separation), but takes nothing over before its examiner grant starts.
+    assert_eq!(err, StepError::Denied(Denial::NotTheExaminer));
     let out = case
         .apply(Command::Accept, &ctx(&w, &kasn, at(2024, 8, 23)))
         .unwrap();
