@@ -79,9 +79,17 @@ fn ids_of(traceparent: &str) -> Option<(&str, &str)> {
 
 /// The `traceparent` of one call of this command.
 pub fn for_call() -> String {
-    match command_trace() {
-        Origin::Parent(parent) => parent.clone(),
-        Origin::Trace(trace) => format!("00-{trace}-{}-01", span_id()),
+    command_trace().for_call()
+}
+
+impl Origin {
+    /// The `traceparent` of one call: the calling process's span, or a new span of the
+    /// command's own trace.
+    fn for_call(&self) -> String {
+        match self {
+            Self::Parent(parent) => parent.clone(),
+            Self::Trace(trace) => format!("00-{trace}-{}-01", span_id()),
+        }
     }
 }
 
@@ -110,20 +118,28 @@ impl Interceptor for TraceContext {
 mod tests {
     use super::*;
 
+    const CALLER: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
     #[test]
     fn every_call_of_a_command_is_a_new_span_of_one_trace() {
-        let (first, second) = (for_call(), for_call());
+        let own = Origin::Trace("0af7651916cd43dd8448eb211c80319c".into());
+        let (first, second) = (own.for_call(), own.for_call());
         let (a, b) = (ids_of(&first).unwrap(), ids_of(&second).unwrap());
-        if std::env::var(TRACEPARENT_VAR).is_err() {
-            assert_eq!(a.0, b.0, "one trace");
-            assert_ne!(a.1, b.1, "two spans");
-        }
+        assert_eq!(a.0, "0af7651916cd43dd8448eb211c80319c", "one trace");
+        assert_eq!(b.0, a.0, "one trace");
+        assert_ne!(a.1, b.1, "two spans");
+    }
+
+    #[test]
+    fn under_a_calling_script_every_call_is_a_child_of_its_span() {
+        let parent = Origin::Parent(CALLER.into());
+        assert_eq!(parent.for_call(), CALLER);
+        assert_eq!(parent.for_call(), CALLER);
     }
 
     #[test]
     fn an_inbox_consumer_continues_the_producers_trace() {
-        let producer = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        let continued = continuing(producer).unwrap();
+        let continued = continuing(CALLER).unwrap();
         let (trace, span) = ids_of(&continued).unwrap();
         assert_eq!(trace, "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_ne!(span, "00f067aa0ba902b7");

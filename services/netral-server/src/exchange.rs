@@ -126,7 +126,6 @@ impl Exchange {
         etag: String,
         command: Command,
     ) -> Result<pb::Case, Error> {
-        crate::grpc::rpc_span::record_case(&case_id);
         let (meta, rules) = self.prepare(&mutation, case_id, Some(etag));
         if let Err(refusal) = self.admit(&meta, &rules, command.action()).await {
             return self.replay_or(&meta, refusal).await;
@@ -194,7 +193,7 @@ impl Exchange {
             case_id,
             expected_etag,
             at: now,
-            traceparent: mutation.origin.traceparent.clone(),
+            traceparent: mutation.origin.trace.traceparent.clone(),
         };
         let rules = Rules {
             actor: mutation.caller.clone(),
@@ -345,7 +344,7 @@ fn inbox_messages(
             recipient: delivery.agency,
             kind: delivery.kind,
             snapshot: snapshot.clone(),
-            traceparent: rules.origin.traceparent.clone(),
+            traceparent: rules.origin.trace.traceparent.clone(),
         })
         .collect()
 }

@@ -77,30 +77,27 @@ impl LogKeeper {
         self.sequence(true).await
     }
 
-    /// Sequences in rounds of `batch` events. A round that found work opens the
-    /// sequencer's span (`audit sequence`, with the number of events) and the rest run in
-    /// it; idle ticks, several a second, leave no span.
+    /// Sequences in rounds of `batch` events. Once the first round finds work, the rest run
+    /// in the sequencer's span (`audit sequence`, with the number of events sequenced in
+    /// all); idle ticks, several a second, leave no span.
     async fn sequence(&self, wait: bool) -> Result<u64, Error> {
         let mut total = self.store.sequence_audit_events(self.batch, wait).await?;
-        if total < self.batch {
-            if total > 0 {
-                tracing::info_span!("audit sequence", netral.sequenced = total).in_scope(|| {});
-            }
-            return Ok(total);
+        if total == 0 {
+            return Ok(0);
         }
         let span = tracing::info_span!("audit sequence", netral.sequenced = tracing::field::Empty);
-        async {
-            for _ in 1..MAX_ROUNDS {
-                let done = self.store.sequence_audit_events(self.batch, wait).await?;
-                total += done;
-                if done < self.batch {
-                    break;
-                }
+        let mut done = total;
+        for _ in 1..MAX_ROUNDS {
+            if done < self.batch {
+                break;
             }
-            Ok::<_, Error>(())
+            done = self
+                .store
+                .sequence_audit_events(self.batch, wait)
+                .instrument(span.clone())
+                .await?;
+            total += done;
         }
-        .instrument(span.clone())
-        .await?;
         span.record("netral.sequenced", total);
         Ok(total)
     }

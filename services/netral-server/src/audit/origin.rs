@@ -5,7 +5,7 @@
 use sha2::{Digest, Sha256};
 use tonic::Request;
 
-use crate::telemetry::context;
+use crate::telemetry::context::SpanIds;
 
 /// The request's origin. Holds no personal data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -14,14 +14,10 @@ pub struct Origin {
     pub certificate_fingerprint: String,
     /// The peer's address as the server saw it; empty if unknown.
     pub peer: String,
-    /// The trace id of the call's span, 32 hex digits; empty without a trace context.
-    pub trace_id: String,
-    /// The call's own span id, 16 hex digits; empty without a trace context.
-    pub span_id: String,
-    /// The call's server span as a W3C `traceparent`: stored with the step (case event,
-    /// inbox messages, a registration's case) so later steps and recipients link to or
-    /// continue it; empty without a trace context.
-    pub traceparent: String,
+    /// The call's server span: its ids go into the audit leaf, its `traceparent` with the
+    /// step (case event, inbox messages, a registration's case) so later steps and
+    /// recipients link to or continue it; empty without a trace context.
+    pub trace: SpanIds,
 }
 
 impl Origin {
@@ -55,19 +51,16 @@ impl Origin {
             .unwrap_or_default();
         // The call's span (the identity layer's, current in every handler); without an
         // OpenTelemetry layer, the caller's own context as it sent it.
-        let mut traceparent = context::current_traceparent();
-        if traceparent.is_empty()
+        let mut trace = SpanIds::current();
+        if trace.is_empty()
             && let Some(sent) = headers.get("traceparent").and_then(|v| v.to_str().ok())
-            && context::parse(sent).is_some()
         {
-            traceparent = sent.trim().to_owned();
+            trace = SpanIds::parse(sent);
         }
         Self {
             certificate_fingerprint,
             peer,
-            trace_id: context::trace_id_of(&traceparent),
-            span_id: context::span_id_of(&traceparent),
-            traceparent,
+            trace,
         }
     }
 }

@@ -74,7 +74,7 @@ impl Exchange {
         if let Some(registration) = self.store.case_traceparent(due.case_id).await? {
             context::link(&tracing::Span::current(), &registration);
         }
-        let traceparent = context::current_traceparent();
+        let trace = context::SpanIds::current();
         let Some(case) = self.store.get_case(due.case_id, CaseView::Basic).await? else {
             return Ok(RaiseOutcome::NothingDue);
         };
@@ -94,7 +94,7 @@ impl Exchange {
             case_id: due.case_id,
             expected_etag: Some(case.etag()),
             at: now,
-            traceparent: traceparent.clone(),
+            traceparent: trace.traceparent.clone(),
         };
         let directory = self.directory.snapshot();
         let ctx = NoticeContext {
@@ -111,13 +111,7 @@ impl Exchange {
                 let mut case = current.ok_or_else(|| Error::NotFound("case".into()))?;
                 let raised = case.raise_notice(index, &ctx)?.ok_or(nothing_due())?;
                 let holders = role_holders(&directory, &case, now);
-                Ok::<_, Error>(notice_applied(
-                    case,
-                    raised,
-                    &holders,
-                    (now, &traceparent),
-                    &keys,
-                ))
+                Ok::<_, Error>(notice_applied(case, raised, &holders, (now, &trace), &keys))
             })
             .await;
         match executed {
@@ -147,7 +141,7 @@ fn notice_applied(
     case: CaseRecord,
     raised: Raised,
     holders: &RoleHolders,
-    (now, traceparent): (DateTime<Utc>, &str),
+    (now, trace): (DateTime<Utc>, &context::SpanIds),
     keys: &crate::audit::AuditKeys,
 ) -> Applied {
     let basic = convert::case(&case.clone().basic());
@@ -161,9 +155,7 @@ fn notice_applied(
     });
     let origin = Origin {
         peer: "deadline-engine".into(),
-        trace_id: context::trace_id_of(traceparent),
-        span_id: context::span_id_of(traceparent),
-        traceparent: traceparent.to_owned(),
+        trace: trace.clone(),
         ..Origin::default()
     };
     let audit = Event {
@@ -187,7 +179,7 @@ fn notice_applied(
             recipient: delivery.agency,
             kind: delivery.kind,
             snapshot: snapshot.clone(),
-            traceparent: traceparent.to_owned(),
+            traceparent: trace.traceparent.clone(),
         })
         .collect();
     Applied {

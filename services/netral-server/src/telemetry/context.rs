@@ -59,36 +59,48 @@ pub fn parse(traceparent: &str) -> Option<SpanContext> {
     span.is_valid().then_some(span)
 }
 
-/// The `traceparent` of `span` (`00-<trace id>-<span id>-<flags>`); empty when it has no
-/// valid context (no OpenTelemetry layer installed, or a disabled span).
-pub fn traceparent_of(span: &tracing::Span) -> String {
-    let context = span.context();
-    let span = context.span();
-    let span = span.span_context();
-    if !span.is_valid() {
-        return String::new();
+/// A span's context in the forms the exchange stores it: the whole W3C `traceparent` (case
+/// rows, case events, inbox messages) and its two ids (audit leaves). All empty without a
+/// valid context (no OpenTelemetry layer, a disabled span, a malformed value).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpanIds {
+    /// `00-<trace id>-<span id>-<flags>`.
+    pub traceparent: String,
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// 16 hex digits.
+    pub span_id: String,
+}
+
+impl SpanIds {
+    /// The ids of `span`, formatted once.
+    fn of(span: &SpanContext) -> Self {
+        if !span.is_valid() {
+            return Self::default();
+        }
+        let (trace_id, span_id) = (span.trace_id().to_string(), span.span_id().to_string());
+        Self {
+            traceparent: format!("00-{trace_id}-{span_id}-{:02x}", span.trace_flags().to_u8()),
+            trace_id,
+            span_id,
+        }
     }
-    format!(
-        "00-{}-{}-{:02x}",
-        span.trace_id(),
-        span.span_id(),
-        span.trace_flags().to_u8()
-    )
-}
 
-/// The `traceparent` of the current span (see [`traceparent_of`]).
-pub fn current_traceparent() -> String {
-    traceparent_of(&tracing::Span::current())
-}
+    /// The ids of the current span (in a handler: the call's server span).
+    pub fn current() -> Self {
+        let context = tracing::Span::current().context();
+        Self::of(context.span().span_context())
+    }
 
-/// The trace id in a `traceparent`, 32 hex digits; empty when it is not a valid one.
-pub fn trace_id_of(traceparent: &str) -> String {
-    parse(traceparent).map_or_else(String::new, |span| span.trace_id().to_string())
-}
+    /// The ids a stored or received `traceparent` names (see [`parse`]).
+    pub fn parse(traceparent: &str) -> Self {
+        parse(traceparent).map_or_else(Self::default, |span| Self::of(&span))
+    }
 
-/// The span id in a `traceparent`, 16 hex digits; empty when it is not a valid one.
-pub fn span_id_of(traceparent: &str) -> String {
-    parse(traceparent).map_or_else(String::new, |span| span.span_id().to_string())
+    /// Whether there is no context.
+    pub fn is_empty(&self) -> bool {
+        self.traceparent.is_empty()
+    }
 }
 
 /// Links `span` to the span a stored `traceparent` names (a case's registration, the step
@@ -116,9 +128,11 @@ mod tests {
 
     #[test]
     fn a_valid_traceparent_names_its_trace_and_span() {
-        assert_eq!(trace_id_of(CALLER), "4bf92f3577b34da6a3ce929d0e0e4736");
-        assert_eq!(span_id_of(CALLER), "00f067aa0ba902b7");
-        assert_eq!(trace_id_of(&CALLER.to_ascii_uppercase()), "");
+        let ids = SpanIds::parse(CALLER);
+        assert_eq!(ids.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(ids.span_id, "00f067aa0ba902b7");
+        assert_eq!(ids.traceparent, CALLER);
+        assert!(SpanIds::parse(&CALLER.to_ascii_uppercase()).is_empty());
     }
 
     #[test]
