@@ -1,6 +1,8 @@
 //! One step's writes inside its savepoint: read the case (BASIC view), check the etag, run
 //! the step, refuse a result the store must not persist, write the case's own columns with a
-//! version check, the child records the step changed, the event and the idempotency key.
+//! version check, the child records the step changed and the idempotency key; its event,
+//! audit event and inbox messages are handed to the batch, which inserts every step's at once
+//! ([`crate::append`]).
 //! [`crate::execute`] decides what a failure here means (a refusal, a race, a retry).
 
 use netral_domain::case::{CaseRecord, CaseSize};
@@ -9,6 +11,7 @@ use sea_orm::{
     QueryFilter, SqlErr,
 };
 
+use crate::append::Appends;
 use crate::children::{CaseView, ChildChanges};
 use crate::convert::{case_row, check_representable, subject_row};
 use crate::entity::{case_events, cases, idempotency_keys, subjects};
@@ -55,15 +58,27 @@ struct Before {
     subject_row_id: String,
 }
 
+/// What a step wrote, once every write of its own succeeded.
+pub(crate) struct Attempted {
+    /// The case after the step, BASIC view.
+    pub(crate) case: CaseRecord,
+    /// The reply to send (and replay).
+    pub(crate) response: Vec<u8>,
+    /// The agencies its inbox messages go to.
+    pub(crate) recipients: Vec<String>,
+    /// Its case events, audit event and inbox messages, for the batch to insert.
+    pub(crate) appends: Appends,
+}
+
 /// One step's reads and writes in `conn` (the batch's transaction, after the step's
-/// savepoint): the case and its reply (BASIC view) when every write succeeded. On `Err` the
-/// caller rolls back to the savepoint.
+/// savepoint): the case and its reply (BASIC view) when every write succeeded, with the rows
+/// the batch appends for it. On `Err` the caller rolls back to the savepoint.
 pub(crate) async fn attempt<E, F>(
     conn: &DatabaseTransaction,
     meta: &MutationMeta,
     step: F,
     fail_points: &FailPoints,
-) -> Result<(CaseRecord, Vec<u8>, Vec<String>), Failure<E>>
+) -> Result<Attempted, Failure<E>>
 where
     F: FnOnce(Option<CaseRecord>) -> Result<Applied, E>,
 {
@@ -102,10 +117,11 @@ where
         .write(conn, applied.case.id)
         .await
         .map_err(|e| race_or_fail(e, StoreError::StaleEtag))?;
-    insert_event(conn, meta, &applied).await?;
-    crate::audit::record::insert(conn, &applied.audit).await?;
-    crate::inbox::record::insert(conn, meta, &applied.case, &applied.outcome, &applied.inbox)
-        .await?;
+    let appends = Appends {
+        events: event_rows(meta, &applied)?,
+        audit: vec![crate::audit::record::row(&applied.audit)],
+        inbox: crate::inbox::record::rows(meta, &applied.case, &applied.outcome, &applied.inbox),
+    };
     if fail_points.take_after_case_write() {
         return Err(StoreError::InjectedFailure.into());
     }
@@ -127,7 +143,12 @@ where
         .iter()
         .map(|m| m.recipient.as_str().to_owned())
         .collect();
-    Ok((applied.case.basic(), applied.response, recipients))
+    Ok(Attempted {
+        case: applied.case.basic(),
+        response: applied.response,
+        recipients,
+        appends,
+    })
 }
 
 /// Refuses a step result the store must not persist as given.
@@ -262,13 +283,12 @@ async fn update_case<E>(
 }
 
 /// The step's case event; for an imported case, one event per step of its past instead.
-async fn insert_event<E>(
-    conn: &DatabaseTransaction,
+fn event_rows(
     meta: &MutationMeta,
     applied: &Applied,
-) -> Result<(), Failure<E>> {
-    let events: Vec<_> = if applied.past.is_empty() {
-        vec![event_row(
+) -> Result<Vec<case_events::ActiveModel>, StoreError> {
+    if applied.past.is_empty() {
+        return Ok(vec![event_row(
             meta,
             applied.case.id,
             applied.case.version,
@@ -276,29 +296,23 @@ async fn insert_event<E>(
             meta.actor.as_str(),
             &applied.event_payload,
             meta.at,
-        )?]
-    } else {
-        applied
-            .past
-            .iter()
-            .map(|p| {
-                event_row(
-                    meta,
-                    applied.case.id,
-                    p.version,
-                    &p.outcome,
-                    p.actor.as_str(),
-                    &p.payload,
-                    p.at,
-                )
-            })
-            .collect::<Result<_, StoreError>>()?
-    };
-    case_events::Entity::insert_many(events)
-        .exec_without_returning(conn)
-        .await
-        .map_err(|e| race_or_fail(e, StoreError::StaleEtag))?;
-    Ok(())
+        )?]);
+    }
+    applied
+        .past
+        .iter()
+        .map(|p| {
+            event_row(
+                meta,
+                applied.case.id,
+                p.version,
+                &p.outcome,
+                p.actor.as_str(),
+                &p.payload,
+                p.at,
+            )
+        })
+        .collect()
 }
 
 /// One case event row.

@@ -18,7 +18,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
-use crate::attempt::{Failure, attempt, find_key, replay};
+use crate::attempt::{Attempted, Failure, attempt, find_key, replay};
 use crate::convert::representable;
 use crate::error::StoreError;
 use crate::store::{FailPoints, Store};
@@ -259,7 +259,14 @@ where
     F: FnOnce(Option<CaseRecord>) -> Result<Applied, E>,
 {
     match undo_on_failure(savepoint, meta, step, fail_points).await {
-        Ok(Written::Applied(case, response, recipients)) => {
+        Ok(Written::Applied(attempted)) => {
+            let Attempted {
+                case,
+                response,
+                recipients,
+                appends,
+            } = attempted;
+            savepoint.append(|rows| rows.extend(appends));
             (Ok(Executed::Applied(case, response)), recipients)
         }
         Ok(Written::Replayed(response)) => (Ok(Executed::Replayed(response)), Vec::new()),
@@ -271,8 +278,9 @@ where
 /// [`Executed`]: boxing the case would only cost an allocation.
 #[allow(clippy::large_enum_variant)]
 enum Written {
-    /// The step's writes: the case (BASIC view), its reply and its inbox's recipients.
-    Applied(CaseRecord, Vec<u8>, Vec<String>),
+    /// The step's writes: the case (BASIC view), its reply, its inbox's recipients and the
+    /// rows the batch appends for it.
+    Applied(Attempted),
     /// Nothing: the request was applied before, and this is its first reply.
     Replayed(Vec<u8>),
 }
@@ -289,9 +297,7 @@ where
 {
     let txn = savepoint.txn();
     let refusal = match attempt(txn, meta, step, fail_points).await {
-        Ok((case, response, recipients)) => {
-            return Ok(Written::Applied(case, response, recipients));
-        }
+        Ok(attempted) => return Ok(Written::Applied(attempted)),
         Err(Failure::Fail(ExecuteError::Step(refusal))) => ExecuteError::Step(refusal),
         Err(Failure::Race(err)) => ExecuteError::Store(err),
         Err(Failure::Fail(err)) => {

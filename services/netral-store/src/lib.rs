@@ -6,6 +6,7 @@
 //! idempotency key in one transaction (group-committed with the steps that arrived with it),
 //! so a case is never lost, never half-written and never changed twice by a retried request.
 
+mod append;
 mod attempt;
 pub mod audit;
 mod children;

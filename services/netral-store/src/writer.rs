@@ -1,6 +1,8 @@
 //! Group commit. Every write of a case is a [`Job`] handed to a writer lane: a task that
 //! takes whatever jobs are waiting (up to [`MAX_BATCH`]), runs each inside a savepoint of one
-//! database transaction, commits that transaction once, and only then answers every job. So
+//! database transaction, inserts the rows they append (events, audit events, inbox
+//! messages: [`crate::append`]) with one statement per table, commits that transaction once,
+//! and only then answers every job. So
 //! steps from many agencies that arrive together share one commit and its fsync, a refused or
 //! failed step rolls back to its savepoint without touching its neighbours, and no step is
 //! acknowledged before its commit is durable.
@@ -13,7 +15,7 @@
 use std::hash::{Hash, Hasher};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -27,6 +29,7 @@ use sea_orm::{
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
+use crate::append::Appends;
 use crate::entity::cases;
 use crate::error::StoreError;
 
@@ -47,6 +50,8 @@ pub(crate) type Settle = Box<dyn FnOnce(Result<(), String>) + Send>;
 pub(crate) struct Savepoint<'a> {
     /// The batch's transaction.
     txn: &'a DatabaseTransaction,
+    /// The rows the batch inserts after its last job ([`crate::append`]).
+    appends: &'a Mutex<Appends>,
     /// Set when rolling back to the savepoint failed: the job's writes may still be in the
     /// transaction, so nothing of the batch may be committed.
     broken: AtomicBool,
@@ -56,6 +61,14 @@ impl Savepoint<'_> {
     /// The transaction to write in.
     pub(crate) fn txn(&self) -> &DatabaseTransaction {
         self.txn
+    }
+
+    /// Adds rows to the batch's appends, which are inserted after its last job and
+    /// committed with it. Call it only once the job cannot roll back any more: a job rolled
+    /// back to its savepoint must have appended nothing.
+    pub(crate) fn append(&self, add: impl FnOnce(&mut Appends)) {
+        let mut appends = self.appends.lock().unwrap_or_else(|p| p.into_inner());
+        add(&mut appends);
     }
 
     /// Undoes everything written since the savepoint was set.
@@ -195,15 +208,25 @@ async fn commit_batch(db: &DatabaseConnection, jobs: Vec<Box<dyn Job>>) {
         commit.follows_from(&step);
     }
     let mut settles = Vec::with_capacity(size);
+    let appends = Mutex::new(Appends::default());
     let mut jobs = jobs.into_iter();
     while let Some(job) = jobs.next() {
-        match run_job(&txn, job, settles.is_empty()).await {
+        match run_job(&txn, &appends, job, settles.is_empty()).await {
             Ok(settle) => settles.push(settle),
             Err(why) => {
                 abandon(txn, settles, jobs, &why).await;
                 return;
             }
         }
+    }
+    let appends = appends.into_inner().unwrap_or_else(|p| p.into_inner());
+    if !appends.is_empty()
+        && let Err(err) = appends.write(&txn).instrument(commit.clone()).await
+    {
+        let why =
+            format!("the batch's events, audit events and messages could not be inserted: {err}");
+        abandon(txn, settles, std::iter::empty(), &why).await;
+        return;
     }
     let committed = txn.commit().instrument(commit).await.map_err(|err| {
         tracing::error!(error = %err, jobs = size, "a group commit failed; nothing of it was committed");
@@ -221,6 +244,7 @@ async fn commit_batch(db: &DatabaseConnection, jobs: Vec<Box<dyn Job>>) {
 /// channel).
 async fn run_job(
     txn: &DatabaseTransaction,
+    appends: &Mutex<Appends>,
     job: Box<dyn Job>,
     first: bool,
 ) -> Result<Settle, String> {
@@ -236,6 +260,7 @@ async fn run_job(
     }
     let savepoint = Savepoint {
         txn,
+        appends,
         broken: AtomicBool::new(false),
     };
     let span = job.span();

@@ -1,8 +1,8 @@
-//! Appending audit events. A step's event is inserted in the step's own savepoint (see
-//! `attempt`), so the step and its audit event commit together or not at all; events of
-//! their own (a read that disclosed personal data, a refused call, an administrative act)
-//! are jobs on a writer lane, group-committed with whatever else is waiting, and
-//! acknowledged only once durable.
+//! Appending audit events. A step's event is inserted in the step's own transaction (its
+//! row joins the batch's appends, see [`crate::append`]), so the step and its audit event
+//! commit together or not at all; events of their own (a read that disclosed personal data, a
+//! refused call, an administrative act) are jobs on a writer lane, appended with whatever
+//! else is waiting in one commit, and acknowledged only once durable.
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -43,12 +43,9 @@ impl std::fmt::Debug for AuditRecord {
     }
 }
 
-/// Inserts `record`, unsequenced, in `conn`.
-pub(crate) async fn insert<C: ConnectionTrait>(
-    conn: &C,
-    record: &AuditRecord,
-) -> Result<(), DbErr> {
-    let row = events::ActiveModel {
+/// The row of `record`, unsequenced.
+pub(crate) fn row(record: &AuditRecord) -> events::ActiveModel {
+    events::ActiveModel {
         id: sea_orm::NotSet,
         sequence: Set(None),
         case_id: Set(record.case_id.map(|c| c.to_string())),
@@ -58,8 +55,15 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         created_at: Set(record.at),
         leaf: Set(record.leaf.clone()),
         leaf_hash: Set(netral_audit::tree::leaf_hash(&record.leaf).to_vec()),
-    };
-    events::Entity::insert(row)
+    }
+}
+
+/// Inserts `record`, unsequenced, in `conn`.
+pub(crate) async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    record: &AuditRecord,
+) -> Result<(), DbErr> {
+    events::Entity::insert(row(record))
         .exec_without_returning(conn)
         .await
         .map(|_| ())
@@ -99,23 +103,9 @@ impl Job for RecordJob {
     fn run<'a>(self: Box<Self>, savepoint: &'a Savepoint<'a>) -> BoxFuture<'a, Settle> {
         Box::pin(async move {
             let RecordJob { records, reply } = *self;
-            let mut inserted = Ok(());
-            for record in &records {
-                inserted = insert(savepoint.txn(), record).await;
-                if inserted.is_err() {
-                    break;
-                }
-            }
-            if inserted.is_err() {
-                savepoint.roll_back().await;
-            }
+            savepoint.append(|rows| rows.audit.extend(records.iter().map(row)));
             let settle: Settle = Box::new(move |committed| {
-                let answer = match (inserted, committed) {
-                    (Err(err), _) => Err(StoreError::Database(err)),
-                    (Ok(()), Err(why)) => Err(StoreError::Commit(why)),
-                    (Ok(()), Ok(())) => Ok(()),
-                };
-                let _ = reply.send(answer);
+                let _ = reply.send(committed.map_err(StoreError::Commit));
             });
             settle
         })

@@ -1,8 +1,9 @@
-//! Inserting a step's inbox messages in its savepoint. On SQLite the one writer holds the
-//! database's write lock for the whole batch, so a message's `seq` is given at insert (the
-//! next after the largest) and commit order is `seq` order; on PostgreSQL transactions
-//! commit in any order, so messages are inserted unsequenced and the sequencer numbers them
-//! after they commit.
+//! Inserting a step's inbox messages in its transaction: a step makes their rows, and the
+//! batch carrying it inserts every step's rows at once before its commit ([`crate::append`]).
+//! On SQLite the one writer holds the database's write lock for the whole batch, so a
+//! message's `seq` is given at insert (the next after the largest) and commit order is `seq`
+//! order; on PostgreSQL transactions commit in any order, so messages are inserted
+//! unsequenced and the sequencer numbers them after they commit.
 
 use netral_domain::AgencyId;
 use netral_domain::case::{CaseRecord, StepOutcome};
@@ -47,15 +48,48 @@ pub(crate) async fn max_seq<C: ConnectionTrait>(conn: &C) -> Result<i64, DbErr> 
     Ok(max.flatten().unwrap_or(0))
 }
 
-/// Inserts `records` for the step `outcome` on `case`, in `conn`.
-pub(crate) async fn insert(
-    conn: &DatabaseTransaction,
+/// One message row as a step produced it, before the batch that carries the step inserts it
+/// (see [`crate::append`]).
+#[derive(Clone)]
+pub(crate) struct MessageRow {
+    recipient: String,
+    case_id: String,
+    kind: &'static str,
+    action: &'static str,
+    actor: String,
+    case_state: &'static str,
+    at: chrono::DateTime<chrono::Utc>,
+    traceparent: String,
+    snapshot: Vec<u8>,
+}
+
+/// The rows of `records`, the messages of the step `outcome` on `case`.
+pub(crate) fn rows(
     meta: &MutationMeta,
     case: &CaseRecord,
     outcome: &StepOutcome,
     records: &[InboxRecord],
-) -> Result<(), DbErr> {
-    if records.is_empty() {
+) -> Vec<MessageRow> {
+    records
+        .iter()
+        .map(|record| MessageRow {
+            recipient: record.recipient.as_str().to_owned(),
+            case_id: case.id.to_string(),
+            kind: record.kind.as_str(),
+            action: outcome.action.as_str(),
+            actor: meta.actor.as_str().to_owned(),
+            case_state: outcome.to.as_str(),
+            at: meta.at,
+            traceparent: record.traceparent.clone(),
+            snapshot: record.snapshot.clone(),
+        })
+        .collect()
+}
+
+/// Inserts `rows` in `conn` with one statement, in their order; on SQLite each gets the next
+/// `seq` after the largest.
+pub(crate) async fn insert(conn: &DatabaseTransaction, rows: &[MessageRow]) -> Result<(), DbErr> {
+    if rows.is_empty() {
         return Ok(());
     }
     let base = match conn.get_database_backend() {
@@ -76,19 +110,19 @@ pub(crate) async fn insert(
         M::Traceparent,
         M::Snapshot,
     ]);
-    for (offset, record) in (1i64..).zip(records) {
+    for (offset, row) in (1i64..).zip(rows) {
         insert
             .values([
                 base.map(|b| b + offset).into(),
-                record.recipient.as_str().into(),
-                case.id.to_string().into(),
-                record.kind.as_str().into(),
-                outcome.action.as_str().into(),
-                meta.actor.as_str().into(),
-                outcome.to.as_str().into(),
-                meta.at.into(),
-                record.traceparent.clone().into(),
-                record.snapshot.clone().into(),
+                row.recipient.clone().into(),
+                row.case_id.clone().into(),
+                row.kind.into(),
+                row.action.into(),
+                row.actor.clone().into(),
+                row.case_state.into(),
+                row.at.into(),
+                row.traceparent.clone().into(),
+                row.snapshot.clone().into(),
             ])
             .map_err(|e| DbErr::Custom(format!("inbox insert: {e}")))?;
     }
