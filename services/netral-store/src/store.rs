@@ -43,10 +43,14 @@ pub struct Store {
 #[doc(hidden)]
 #[derive(Clone, Debug, Default)]
 pub struct FailPoints {
-    /// Fail the next `execute` right after the case row, its child records, its event and
-    /// its audit event are written, before its idempotency key: the transaction must roll
-    /// back as a whole.
+    /// Fail the next `execute` right after the case row and its child records are written
+    /// (its event, audit event and messages made), before its idempotency key: the step must
+    /// roll back as a whole.
     pub after_case_write: Arc<AtomicBool>,
+    /// Fail the next batch's appends (its steps' events, audit events and messages, inserted
+    /// before its commit): the whole batch must roll back and every step in it be told that
+    /// nothing was committed.
+    pub appends: Arc<AtomicBool>,
     /// Hold the next step this long on its writer lane before it runs (a slow database,
     /// for tests of the server's call limit).
     pub delay_next_step: Arc<std::sync::Mutex<Option<std::time::Duration>>>,
@@ -77,6 +81,16 @@ impl FailPoints {
     /// Whether the armed failure fires now (disarming it).
     pub(crate) fn take_after_case_write(&self) -> bool {
         self.after_case_write.swap(false, Ordering::SeqCst)
+    }
+
+    /// Arms (or disarms) the failure of the next batch's appends; it fires once.
+    pub fn fail_appends(&self, on: bool) {
+        self.appends.store(on, Ordering::SeqCst);
+    }
+
+    /// Whether the armed append failure fires now (disarming it).
+    pub(crate) fn take_appends(&self) -> bool {
+        self.appends.swap(false, Ordering::SeqCst)
     }
 }
 
@@ -134,11 +148,12 @@ impl Store {
             Some(lanes) => lanes.max(1),
             None => (max_connections as usize / 2).clamp(1, 8),
         };
-        let writers = Writers::start(&db, lanes, sqlite)?;
+        let fail_points = FailPoints::default();
+        let writers = Writers::start(&db, lanes, sqlite, fail_points.clone())?;
         Ok(Self {
             db,
             writers,
-            fail_points: FailPoints::default(),
+            fail_points,
             inbox: Arc::default(),
         })
     }

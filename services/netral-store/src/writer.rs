@@ -32,6 +32,7 @@ use tracing::Instrument;
 use crate::append::Appends;
 use crate::entity::cases;
 use crate::error::StoreError;
+use crate::store::FailPoints;
 
 /// Most jobs one commit carries: bounds the time a lane holds its transaction open.
 pub(crate) const MAX_BATCH: usize = 64;
@@ -121,6 +122,7 @@ impl Writers {
         db: &DatabaseConnection,
         lanes: usize,
         own_thread: bool,
+        fail_points: FailPoints,
     ) -> Result<Self, StoreError> {
         let (senders, queues): (Vec<_>, Vec<_>) = (0..lanes.max(1))
             .map(|_| mpsc::channel::<Box<dyn Job>>(LANE_QUEUE))
@@ -131,7 +133,10 @@ impl Writers {
         let run_lanes = async move {
             let lanes: Vec<_> = queues
                 .into_iter()
-                .map(|queue| tokio::spawn(lane(db.clone(), queue, sizes.clone())))
+                .map(|queue| {
+                    let (db, sizes, fail) = (db.clone(), sizes.clone(), fail_points.clone());
+                    tokio::spawn(lane(db, queue, sizes, fail))
+                })
                 .collect();
             for lane in lanes {
                 let _ = lane.await;
@@ -171,7 +176,12 @@ impl Writers {
 }
 
 /// A lane: waits for a job, takes every other job already waiting, commits them as one.
-async fn lane(db: DatabaseConnection, mut queue: mpsc::Receiver<Box<dyn Job>>, sizes: BatchSizes) {
+async fn lane(
+    db: DatabaseConnection,
+    mut queue: mpsc::Receiver<Box<dyn Job>>,
+    sizes: BatchSizes,
+    fail_points: FailPoints,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.recv().await {
         batch.push(first);
@@ -184,12 +194,12 @@ async fn lane(db: DatabaseConnection, mut queue: mpsc::Receiver<Box<dyn Job>>, s
         if let Some(histogram) = sizes.get() {
             histogram.record(batch.len() as u64, &[]);
         }
-        commit_batch(&db, std::mem::take(&mut batch)).await;
+        commit_batch(&db, std::mem::take(&mut batch), &fail_points).await;
     }
 }
 
 /// Runs `jobs` in one transaction and answers each after its commit.
-async fn commit_batch(db: &DatabaseConnection, jobs: Vec<Box<dyn Job>>) {
+async fn commit_batch(db: &DatabaseConnection, jobs: Vec<Box<dyn Job>>, fail_points: &FailPoints) {
     let txn = match begin(db).await {
         Ok(txn) => txn,
         Err(err) => {
@@ -220,9 +230,14 @@ async fn commit_batch(db: &DatabaseConnection, jobs: Vec<Box<dyn Job>>) {
         }
     }
     let appends = appends.into_inner().unwrap_or_else(|p| p.into_inner());
-    if !appends.is_empty()
-        && let Err(err) = appends.write(&txn).instrument(commit.clone()).await
-    {
+    let written = if fail_points.take_appends() {
+        Err(DbErr::Custom("injected failure".into()))
+    } else if appends.is_empty() {
+        Ok(())
+    } else {
+        appends.write(&txn).instrument(commit.clone()).await
+    };
+    if let Err(err) = written {
         let why =
             format!("the batch's events, audit events and messages could not be inserted: {err}");
         abandon(txn, settles, std::iter::empty(), &why).await;

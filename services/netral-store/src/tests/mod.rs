@@ -1,6 +1,7 @@
 //! Tests of the store against real databases: every scenario runs on a fresh SQLite file and,
 //! when `NETRAL_TEST_DATABASE_URL` names a PostgreSQL server, on a fresh PostgreSQL database.
 
+mod appends;
 mod audit_edits;
 mod audit_log;
 mod audit_steps;
