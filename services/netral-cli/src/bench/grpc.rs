@@ -87,6 +87,11 @@ pub struct AgencyChannels {
 }
 
 impl AgencyChannels {
+    /// The channel of [`BAWASLU`].
+    pub fn bawaslu(&self) -> Channel {
+        self.bawaslu.clone()
+    }
+
     /// The channel of `sender`.
     fn of(&self, sender: Sender) -> Channel {
         match sender {

@@ -24,6 +24,7 @@
 //! | [`inbox`] | `netral bench inbox`: a stream per agency open while the lifecycle runs |
 //! | `inbox_directory` | its directory: an office and a PPK per region |
 //! | [`deadlines`] | `netral bench deadlines`: the deadline engine's scan and the compliance figures over 100,000 cases |
+//! | [`notes`] | `netral bench notes`: AddNote on cases holding 200 long notes against AddNote on fresh ones |
 //!
 //! Later modes (reads, a soak) join [`BenchMode`].
 
@@ -43,6 +44,7 @@ mod grpc;
 pub mod inbox;
 mod inbox_directory;
 pub mod lifecycle;
+pub mod notes;
 pub mod otlp_sink;
 mod procfs;
 pub mod report;
@@ -87,6 +89,9 @@ pub enum BenchMode {
     /// time the due-index read, one deadline-engine scan raising them all, and the
     /// compliance figures over every case.
     Deadlines(deadlines::DeadlinesArgs),
+    /// Time AddNote on cases holding 200 notes of 4,000 characters against AddNote on fresh
+    /// cases, under the same load.
+    Notes(notes::NotesArgs),
     /// An OTLP/gRPC receiver that only counts what it gets: point a server's
     /// `OTEL_EXPORTER_OTLP_ENDPOINT` at it to measure what exporting costs.
     OtlpSink(otlp_sink::SinkArgs),
@@ -99,6 +104,7 @@ pub async fn run(args: BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         BenchMode::Audit(args) => audit::run(&args, out).await.map(|_| ()),
         BenchMode::Inbox(args) => inbox::run(&args, out).await.map(|_| ()),
         BenchMode::Deadlines(args) => deadlines::run(args, out).await,
+        BenchMode::Notes(args) => notes::run(&args, out).await.map(|_| ()),
         BenchMode::OtlpSink(args) => otlp_sink::run(args, out).await,
     }
 }
