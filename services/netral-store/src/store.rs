@@ -100,8 +100,8 @@ impl Store {
     /// `sqlite://path?mode=rwc` opens (and creates, with its directory, both its owner's only:
     /// folder 0700, file 0600, which SQLite gives its `-wal` and `-shm` too) a SQLite file in WAL
     /// mode with `synchronous=FULL` (a commit is on disk before it is acknowledged, power loss
-    /// included; group commit pays for the fsync), foreign keys on and a 5 s busy timeout on
-    /// every pooled connection; `postgres://…` opens PostgreSQL. `max_connections` bounds the
+    /// included; group commit pays for the fsync), foreign keys on, a 5 s busy timeout and
+    /// temporary storage (a step's savepoint journal) in memory on every pooled connection; `postgres://…` opens PostgreSQL. `max_connections` bounds the
     /// pool; on PostgreSQL half of it (at most 8) write, as group-commit lanes.
     ///
     /// Must be called inside a tokio runtime: on PostgreSQL the writer lanes are tasks on it
@@ -135,6 +135,11 @@ impl Store {
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    // A step's savepoint journals the pages it changes so that it can be
+                    // rolled back alone; that journal only ever serves a rollback within the
+                    // transaction (durability is the WAL's), so it lives in memory instead of
+                    // a temporary file written for every step.
+                    .pragma("temp_store", "memory")
             });
         } else if !url.starts_with("postgres:") && !url.starts_with("postgresql:") {
             return Err(StoreError::Open(

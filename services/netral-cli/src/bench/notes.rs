@@ -101,8 +101,9 @@ pub struct NotesReport {
     pub ratio_heavy_vs_fresh_p99: f64,
     /// Seconds the seeding took.
     pub seed_s: f64,
-    /// Server CPU (user + system) per timed AddNote during the measurement, including the
-    /// untimed registrations of the fresh cases; `None` when the server is in-process.
+    /// Server CPU (user + system) per call during the measurement: each sample is three calls
+    /// (a fresh case's registration and AddNote, the heavy case's AddNote); `None` when the
+    /// server is in-process.
     pub server_cpu_ms_per_call: Option<f64>,
 }
 
@@ -256,7 +257,7 @@ async fn measure_on(
         seed_s,
         server_cpu_ms_per_call: cpu_before
             .zip(cpu_after)
-            .map(|(before, after)| (after - before) * 1e3 / samples.max(1) as f64),
+            .map(|(before, after)| (after - before) * 1e3 / (3 * samples).max(1) as f64),
     })
 }
 
@@ -342,7 +343,7 @@ fn print_table(report: &NotesReport, out: &mut dyn Write) -> anyhow::Result<()> 
     if let Some(cpu) = report.server_cpu_ms_per_call {
         writeln!(
             out,
-            "server CPU per timed call (with the fresh registrations) {cpu:.2} ms"
+            "server CPU per call while measuring (registrations and both AddNotes) {cpu:.2} ms"
         )?;
     }
     Ok(())
