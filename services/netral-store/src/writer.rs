@@ -2,10 +2,9 @@
 //! takes whatever jobs are waiting (up to [`MAX_BATCH`]), runs each inside a savepoint of one
 //! database transaction, inserts the rows they append (events, audit events, inbox
 //! messages: [`crate::append`]) with one statement per table, commits that transaction once,
-//! and only then answers every job. So
-//! steps from many agencies that arrive together share one commit and its fsync, a refused or
-//! failed step rolls back to its savepoint without touching its neighbours, and no step is
-//! acknowledged before its commit is durable.
+//! and only then answers every job. So steps from many agencies that arrive together share
+//! one commit and its fsync, a refused or failed step rolls back to its savepoint without
+//! touching its neighbours, and no step is acknowledged before its commit is durable.
 //!
 //! SQLite has one writer, so it gets one lane (on a thread of its own, see
 //! [`Writers::start`]), whose transaction takes the database's write

@@ -47,13 +47,13 @@ pub struct NotesArgs {
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub clients: u32,
     /// Notes put on each heavy case before measuring.
-    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=450))]
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=400))]
     pub seed_notes: u32,
     /// Characters of each seeded note (ASCII; the contract allows 4,000).
     #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u32).range(1..=4000))]
     pub seed_note_chars: u32,
     /// AddNote calls each client times on its heavy case, and as many on fresh cases.
-    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=40))]
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub samples: u32,
     /// `sqlite`, `postgres` (postgres://postgres@127.0.0.1:5432/postgres) or a postgres://
     /// admin URL.
@@ -119,6 +119,12 @@ struct Timings {
 /// Runs the bench, prints its table to `out`, writes `--json`, and returns the report.
 pub async fn run(args: &NotesArgs, out: &mut dyn Write) -> anyhow::Result<NotesReport> {
     let limits = netral_domain::case::CaseLimits::default();
+    anyhow::ensure!(
+        args.seed_notes + args.samples <= limits.max_notes,
+        "--seed-notes + --samples = {} notes, more than a case may hold ({})",
+        args.seed_notes + args.samples,
+        limits.max_notes
+    );
     let text = u64::from(args.seed_notes) * u64::from(args.seed_note_chars)
         + u64::from(args.samples) * SAMPLE_NOTE_CHARS as u64;
     anyhow::ensure!(
@@ -404,7 +410,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn notes_beyond_a_case_s_text_limit_are_refused_before_starting() {
+    async fn notes_beyond_a_case_s_limits_are_refused_before_starting() {
         let args = NotesArgs {
             clients: 1,
             seed_notes: 300,
@@ -416,9 +422,15 @@ mod tests {
             json: None,
         };
         let err = run(&args, &mut Vec::new()).await.err().unwrap();
-        assert!(
-            err.to_string().contains("more than a case may hold"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("bytes of text"), "{err}");
+
+        let too_many = NotesArgs {
+            seed_notes: 400,
+            seed_note_chars: 1,
+            samples: 101,
+            ..args
+        };
+        let err = run(&too_many, &mut Vec::new()).await.err().unwrap();
+        assert!(err.to_string().contains("501 notes"), "{err}");
     }
 }

@@ -89,7 +89,7 @@ async fn a_batch_whose_appends_fail_commits_none_of_its_steps_and_retries_apply_
 
         // Every step again, with its own request id: the refused ones apply now, the others
         // answer their first reply; each is stored once.
-        for i in 0..STEPS {
+        for (i, case) in cases.iter().enumerate() {
             let answer = fire(i).await.unwrap();
             match answer {
                 Ok(Executed::Applied(case, _)) if refused.contains(&i) => {
@@ -98,7 +98,7 @@ async fn a_batch_whose_appends_fail_commits_none_of_its_steps_and_retries_apply_
                 Ok(Executed::Replayed(_)) if !refused.contains(&i) => {}
                 other => panic!("{}: retry of step {i} answered {other:?}", db.label),
             }
-            let stored = db.store.get_case(cases[i].id, CaseView::Full).await;
+            let stored = db.store.get_case(case.id, CaseView::Full).await;
             assert_eq!(stored.unwrap().unwrap().notes.len(), 1, "{}", db.label);
         }
         let after = db.store.table_counts().await.unwrap();
