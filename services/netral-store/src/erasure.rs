@@ -32,7 +32,7 @@ impl Store {
         if !crate::convert::representable(at) {
             return Err(StoreError::Unrepresentable("at"));
         }
-        let txn = crate::writer::begin(&self.db).await?;
+        let (txn, _gate) = crate::writer::begin(&self.db, &self.write_gate).await?;
         let rows: Vec<String> = subjects::Entity::find()
             .select_only()
             .column(subjects::Column::Id)

@@ -169,7 +169,7 @@ impl Store {
         if !crate::convert::representable(revocation.revoked_at) {
             return Err(StoreError::Unrepresentable("revoked_at"));
         }
-        let txn = crate::writer::begin(&self.db).await?;
+        let (txn, _gate) = crate::writer::begin(&self.db, &self.write_gate).await?;
         let inserted = revocations::Entity::insert(revocation.row())
             .on_conflict(
                 OnConflict::columns([revocations::Column::Kind, revocations::Column::Subject])

@@ -36,6 +36,26 @@ pub struct Store {
     fail_points: FailPoints,
     /// Wakes the inbox streams of agencies that received messages.
     pub(crate) inbox: Arc<crate::inbox::InboxSignals>,
+    /// SQLite only: taken by every write transaction of this process, so that its writers
+    /// (the lane, the sequencers, purges) queue for SQLite's one write lock here, woken the
+    /// moment it is free, instead of in SQLite's busy handler, which sleeps up to 100 ms
+    /// between tries. Writers of other processes on the same file still meet the busy
+    /// handler. `None` on PostgreSQL, whose writers lock rows, not the database.
+    pub(crate) write_gate: WriteGate,
+}
+
+/// See [`Store::write_gate`](Store).
+pub(crate) type WriteGate = Option<Arc<tokio::sync::Mutex<()>>>;
+
+/// Held while a write transaction of this process is open (on SQLite).
+pub(crate) type GateGuard = Option<tokio::sync::OwnedMutexGuard<()>>;
+
+/// Waits for `gate`, if there is one.
+pub(crate) async fn pass(gate: &WriteGate) -> GateGuard {
+    match gate {
+        Some(gate) => Some(Arc::clone(gate).lock_owned().await),
+        None => None,
+    }
 }
 
 /// Switches that make the next write fail at a chosen point, so tests can prove that a
@@ -154,11 +174,13 @@ impl Store {
             None => (max_connections as usize / 2).clamp(1, 8),
         };
         let fail_points = FailPoints::default();
-        let writers = Writers::start(&db, lanes, sqlite, fail_points.clone())?;
+        let write_gate: WriteGate = sqlite.then(Arc::default);
+        let writers = Writers::start(&db, lanes, sqlite, fail_points.clone(), write_gate.clone())?;
         Ok(Self {
             db,
             writers,
             fail_points,
+            write_gate,
             inbox: Arc::default(),
         })
     }
@@ -181,6 +203,13 @@ impl Store {
     /// Which database this store runs on.
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
+    }
+
+    /// Waits until this process may open a write transaction (see [`Store::write_gate`]);
+    /// hold the guard until it commits or rolls back, and take no other write path (a lane
+    /// job, another transaction) while holding it.
+    pub(crate) async fn lock_writes(&self) -> GateGuard {
+        pass(&self.write_gate).await
     }
 
     /// The test fail points of this store (shared by its clones).

@@ -31,7 +31,7 @@ use tracing::Instrument;
 use crate::append::Appends;
 use crate::entity::cases;
 use crate::error::StoreError;
-use crate::store::FailPoints;
+use crate::store::{FailPoints, GateGuard, WriteGate};
 
 /// Most jobs one commit carries: bounds the time a lane holds its transaction open.
 pub(crate) const MAX_BATCH: usize = 64;
@@ -122,6 +122,7 @@ impl Writers {
         lanes: usize,
         own_thread: bool,
         fail_points: FailPoints,
+        gate: WriteGate,
     ) -> Result<Self, StoreError> {
         let (senders, queues): (Vec<_>, Vec<_>) = (0..lanes.max(1))
             .map(|_| mpsc::channel::<Box<dyn Job>>(LANE_QUEUE))
@@ -134,7 +135,7 @@ impl Writers {
                 .into_iter()
                 .map(|queue| {
                     let (db, sizes, fail) = (db.clone(), sizes.clone(), fail_points.clone());
-                    tokio::spawn(lane(db, queue, sizes, fail))
+                    tokio::spawn(lane(db, queue, sizes, fail, gate.clone()))
                 })
                 .collect();
             for lane in lanes {
@@ -180,6 +181,7 @@ async fn lane(
     mut queue: mpsc::Receiver<Box<dyn Job>>,
     sizes: BatchSizes,
     fail_points: FailPoints,
+    gate: WriteGate,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.recv().await {
@@ -193,14 +195,20 @@ async fn lane(
         if let Some(histogram) = sizes.get() {
             histogram.record(batch.len() as u64, &[]);
         }
-        commit_batch(&db, std::mem::take(&mut batch), &fail_points).await;
+        commit_batch(&db, &gate, std::mem::take(&mut batch), &fail_points).await;
     }
 }
 
 /// Runs `jobs` in one transaction and answers each after its commit.
-async fn commit_batch(db: &DatabaseConnection, jobs: Vec<Box<dyn Job>>, fail_points: &FailPoints) {
-    let txn = match begin(db).await {
-        Ok(txn) => txn,
+async fn commit_batch(
+    db: &DatabaseConnection,
+    gate: &WriteGate,
+    jobs: Vec<Box<dyn Job>>,
+    fail_points: &FailPoints,
+) {
+    // Held until the batch is committed or rolled back, as `begin` says.
+    let (txn, _gate) = match begin(db, gate).await {
+        Ok(opened) => opened,
         Err(err) => {
             tracing::warn!(error = %err, jobs = jobs.len(), "a write batch could not start");
             let why = format!("the batch could not start: {err}");
@@ -311,10 +319,17 @@ async fn abandon(
     waiting.for_each(|job| job.refuse(why.clone()));
 }
 
-/// Opens a batch's transaction. On SQLite it takes the write lock at once (waiting out other
-/// processes' writers under the busy timeout), so the transaction never has to upgrade a
-/// read snapshot, which SQLite refuses without waiting (`SQLITE_BUSY_SNAPSHOT`).
-pub(crate) async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+/// Opens a write transaction, after passing `gate` (this process's other writers first; see
+/// [`crate::store::Store`]'s `write_gate`): keep the returned guard until the transaction
+/// commits or rolls back, and take no other write path while holding it. On SQLite it takes
+/// the write lock at once (waiting out other processes' writers under the busy timeout), so
+/// the transaction never has to upgrade a read snapshot, which SQLite refuses without waiting
+/// (`SQLITE_BUSY_SNAPSHOT`).
+pub(crate) async fn begin(
+    db: &DatabaseConnection,
+    gate: &WriteGate,
+) -> Result<(DatabaseTransaction, GateGuard), DbErr> {
+    let guard = crate::store::pass(gate).await;
     let txn = db.begin().await?;
     if txn.get_database_backend() == DbBackend::Sqlite {
         cases::Entity::update_many()
@@ -326,5 +341,5 @@ pub(crate) async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction
             .exec(&txn)
             .await?;
     }
-    Ok(txn)
+    Ok((txn, guard))
 }

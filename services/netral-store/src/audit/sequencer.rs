@@ -32,7 +32,7 @@ impl Store {
     /// then sequenced or in this batch); without, it returns 0 at once when another replica
     /// is sequencing (the background loop: no pile-up behind the lock).
     pub async fn sequence_audit_events(&self, batch: u64, wait: bool) -> Result<u64, StoreError> {
-        let txn = crate::writer::begin(&self.db).await?;
+        let (txn, _gate) = crate::writer::begin(&self.db, &self.write_gate).await?;
         let Some(head) = lock_head(&txn, wait).await? else {
             txn.rollback().await?;
             return Ok(0);
@@ -125,6 +125,7 @@ impl Store {
             signature: Set(signed.signature.clone()),
             note: Set(signed.note.clone()),
         };
+        let _gate = self.lock_writes().await;
         checkpoints::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(checkpoints::Column::TreeSize)

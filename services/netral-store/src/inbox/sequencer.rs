@@ -42,7 +42,7 @@ impl Store {
     /// running elsewhere to finish first; answers the recipients it numbered (empty when
     /// nothing waited), after its commit, having woken their local streams.
     pub async fn sequence_inbox(&self, batch: u64) -> Result<Vec<String>, StoreError> {
-        let txn = crate::writer::begin(&self.db).await?;
+        let (txn, _gate) = crate::writer::begin(&self.db, &self.write_gate).await?;
         let backend = txn.get_database_backend();
         if backend == DbBackend::Postgres {
             txn.execute_unprepared(&format!(
