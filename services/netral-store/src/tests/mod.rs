@@ -23,3 +23,4 @@ mod round_trip;
 mod scopes;
 mod support;
 mod transient;
+mod write_gate;
