@@ -33,7 +33,7 @@ impl Store {
     /// are: an agency is retired by setting `revoked_at`, never by deletion.
     pub async fn sync_directory(&self, agencies: &[AgencyRecord]) -> Result<(), StoreError> {
         let now = crate::storage_instant(Utc::now());
-        let _gate = self.lock_writes().await;
+        let _gate = self.lock_writes().await?;
         let txn = self.db.begin().await?;
         for agency in agencies {
             let id = agency.id.as_str().to_owned();

@@ -28,7 +28,7 @@ impl Store {
             .order_by(K::CreatedAt, sea_orm::Order::Asc)
             .limit(batch)
             .to_owned();
-        let _gate = self.lock_writes().await;
+        let _gate = self.lock_writes().await?;
         let deleted = idempotency_keys::Entity::delete_many()
             .filter(
                 Expr::tuple([

@@ -50,11 +50,22 @@ pub(crate) type WriteGate = Option<Arc<tokio::sync::Mutex<()>>>;
 /// Held while a write transaction of this process is open (on SQLite).
 pub(crate) type GateGuard = Option<tokio::sync::OwnedMutexGuard<()>>;
 
-/// Waits for `gate`, if there is one.
-pub(crate) async fn pass(gate: &WriteGate) -> GateGuard {
-    match gate {
-        Some(gate) => Some(Arc::clone(gate).lock_owned().await),
-        None => None,
+/// How long a writer waits at the gate before it gives up as SQLite's busy handler would
+/// (a transient failure: the request may be sent again). Half the busy timeout, so that a
+/// writer queued behind one that is itself waiting out another process's lock answers
+/// within a request's time (gate, then at most the busy timeout on the file).
+const GATE_TIMEOUT: Duration = Duration::from_millis(SQLITE_BUSY_TIMEOUT.as_millis() as u64 / 2);
+
+/// Waits for `gate`, if there is one, for at most [`GATE_TIMEOUT`].
+pub(crate) async fn pass(gate: &WriteGate) -> Result<GateGuard, sea_orm::DbErr> {
+    let Some(gate) = gate else {
+        return Ok(None);
+    };
+    match tokio::time::timeout(GATE_TIMEOUT, Arc::clone(gate).lock_owned()).await {
+        Ok(guard) => Ok(Some(guard)),
+        Err(_) => Err(sea_orm::DbErr::ConnectionAcquire(
+            sea_orm::error::ConnAcquireErr::Timeout,
+        )),
     }
 }
 
@@ -208,8 +219,8 @@ impl Store {
     /// Waits until this process may open a write transaction (see [`Store::write_gate`]);
     /// hold the guard until it commits or rolls back, and take no other write path (a lane
     /// job, another transaction) while holding it.
-    pub(crate) async fn lock_writes(&self) -> GateGuard {
-        pass(&self.write_gate).await
+    pub(crate) async fn lock_writes(&self) -> Result<GateGuard, StoreError> {
+        Ok(pass(&self.write_gate).await?)
     }
 
     /// The test fail points of this store (shared by its clones).

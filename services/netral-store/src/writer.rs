@@ -329,7 +329,7 @@ pub(crate) async fn begin(
     db: &DatabaseConnection,
     gate: &WriteGate,
 ) -> Result<(DatabaseTransaction, GateGuard), DbErr> {
-    let guard = crate::store::pass(gate).await;
+    let guard = crate::store::pass(gate).await?;
     let txn = db.begin().await?;
     if txn.get_database_backend() == DbBackend::Sqlite {
         cases::Entity::update_many()

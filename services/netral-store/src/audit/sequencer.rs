@@ -125,7 +125,7 @@ impl Store {
             signature: Set(signed.signature.clone()),
             note: Set(signed.note.clone()),
         };
-        let _gate = self.lock_writes().await;
+        let _gate = self.lock_writes().await?;
         checkpoints::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(checkpoints::Column::TreeSize)

@@ -23,7 +23,7 @@ async fn sqlite_writers_wait_at_the_gate_and_pass_when_it_opens() {
     let db = sqlite().await;
     let case = registered(&db.store, &w, 1).await;
 
-    let gate = db.store.lock_writes().await;
+    let gate = db.store.lock_writes().await.unwrap();
     assert!(gate.is_some(), "SQLite has a write gate");
     let mut stepping = {
         let (store, w) = (db.store.clone(), Arc::clone(&w));
@@ -74,5 +74,37 @@ async fn postgres_has_no_write_gate() {
         return;
     };
     let db = super::support::postgres(&admin).await;
-    assert!(db.store.lock_writes().await.is_none());
+    assert!(db.store.lock_writes().await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_kept_at_the_gate_gives_up_as_retryable_and_writes_nothing() {
+    let w = Arc::new(world());
+    let db = sqlite().await;
+    let case = registered(&db.store, &w, 1).await;
+    let gate = db.store.lock_writes().await.unwrap();
+    let now = at(2024, 9, 5);
+    let stepped = step(
+        &db.store,
+        &w,
+        &w.bawaslu,
+        case.id,
+        "v1",
+        note("n"),
+        Uuid::new_v4(),
+        now,
+    );
+    let refused = tokio::time::timeout(PATIENCE, stepped).await.unwrap();
+    match refused {
+        Err(crate::ExecuteError::Store(err)) => assert!(err.is_transient(), "{err:?}"),
+        other => panic!("{other:?}"),
+    }
+    let sequenced = db.store.sequence_audit_events(100, true).await;
+    assert!(
+        matches!(&sequenced, Err(err) if err.is_transient()),
+        "{sequenced:?}"
+    );
+    drop(gate);
+    let stored = db.store.get_case(case.id, crate::CaseView::Full).await;
+    assert_eq!(stored.unwrap(), Some(case), "nothing written");
 }
