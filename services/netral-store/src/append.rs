@@ -34,7 +34,7 @@ pub(crate) struct Appends {
 
 impl Appends {
     /// Inserts everything in `txn`: events, then audit events, then inbox messages, each in
-    /// statements of at most [`ROWS_PER_STATEMENT`] rows.
+    /// statements of at most [`ROWS_PER_STATEMENT`] rows; no statement for an empty kind.
     pub(crate) async fn write(self, txn: &DatabaseTransaction) -> Result<(), DbErr> {
         for chunk in chunks(self.events) {
             case_events::Entity::insert_many(chunk)
@@ -57,11 +57,6 @@ impl Appends {
         self.events.extend(other.events);
         self.audit.extend(other.audit);
         self.inbox.extend(other.inbox);
-    }
-
-    /// Whether there is nothing to insert.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.audit.is_empty() && self.inbox.is_empty()
     }
 }
 

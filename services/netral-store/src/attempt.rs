@@ -120,7 +120,7 @@ where
     let appends = Appends {
         events: event_rows(meta, &applied)?,
         audit: vec![crate::audit::record::row(&applied.audit)],
-        inbox: crate::inbox::record::rows(meta, &applied.case, &applied.outcome, &applied.inbox),
+        inbox: crate::inbox::record::rows(meta, &applied.case, &applied.outcome, applied.inbox),
     };
     if fail_points.take_after_case_write() {
         return Err(StoreError::InjectedFailure.into());
@@ -138,10 +138,10 @@ where
         .exec_without_returning(conn)
         .await
         .map_err(|e| race_or_fail(e, StoreError::StaleEtag))?;
-    let recipients = applied
+    let recipients = appends
         .inbox
         .iter()
-        .map(|m| m.recipient.as_str().to_owned())
+        .map(|m| m.recipient().to_owned())
         .collect();
     Ok(Attempted {
         case: applied.case.basic(),

@@ -239,8 +239,6 @@ async fn commit_batch(
     let appends = appends.into_inner().unwrap_or_else(|p| p.into_inner());
     let written = if fail_points.take_appends() {
         Err(DbErr::Custom("injected failure".into()))
-    } else if appends.is_empty() {
-        Ok(())
     } else {
         appends.write(&txn).instrument(commit.clone()).await
     };

@@ -63,15 +63,22 @@ pub(crate) struct MessageRow {
     snapshot: Vec<u8>,
 }
 
+impl MessageRow {
+    /// The agency the message goes to.
+    pub(crate) fn recipient(&self) -> &str {
+        &self.recipient
+    }
+}
+
 /// The rows of `records`, the messages of the step `outcome` on `case`.
 pub(crate) fn rows(
     meta: &MutationMeta,
     case: &CaseRecord,
     outcome: &StepOutcome,
-    records: &[InboxRecord],
+    records: Vec<InboxRecord>,
 ) -> Vec<MessageRow> {
     records
-        .iter()
+        .into_iter()
         .map(|record| MessageRow {
             recipient: record.recipient.as_str().to_owned(),
             case_id: case.id.to_string(),
@@ -80,8 +87,8 @@ pub(crate) fn rows(
             actor: meta.actor.as_str().to_owned(),
             case_state: outcome.to.as_str(),
             at: meta.at,
-            traceparent: record.traceparent.clone(),
-            snapshot: record.snapshot.clone(),
+            traceparent: record.traceparent,
+            snapshot: record.snapshot,
         })
         .collect()
 }
